@@ -1,0 +1,61 @@
+/**
+ * Every error this library throws on purpose extends SessionAuthError, so an app can tell
+ * ours from its own with one `instanceof`. Messages say what to do, not only what went wrong.
+ */
+export class SessionAuthError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = this.constructor.name;
+  }
+}
+
+/** A module option is missing or wrong. Thrown at boot, never on a request. */
+export class SessionConfigurationError extends SessionAuthError {
+  constructor(
+    readonly option: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`SessionModule option \`${option}\` ${problem}. ${fix}`);
+  }
+}
+
+/**
+ * The credential presented with a request cannot be used: malformed, forged, expired,
+ * revoked, or ambiguous (several session cookies). Always answered with 401; the reason is
+ * kept for logs and tests, never sent to the client.
+ */
+export class InvalidSessionError extends SessionAuthError {
+  constructor(readonly reason: InvalidSessionReason) {
+    super(`Session credential rejected: ${reason}.`);
+  }
+}
+
+export type InvalidSessionReason =
+  | 'malformed'
+  | 'bad-signature'
+  | 'not-found'
+  | 'expired'
+  | 'duplicate-cookie';
+
+/**
+ * The session store could not answer in time (network, Redis down, timeout). Requests that
+ * need a session get 503 with Retry-After; the store recovers on its own when it returns.
+ */
+export class SessionStoreUnavailableError extends SessionAuthError {
+  constructor(operation: string, cause?: unknown) {
+    super(
+      `Session store unavailable during ${operation}: ${describeCause(cause)}. ` +
+        'Check that Redis is reachable; requests will succeed again once it is.',
+      { cause },
+    );
+  }
+}
+
+/** A session data key or value the store cannot keep. Answered with 400 by the Nest layer. */
+export class InvalidSessionDataError extends SessionAuthError {}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return cause === undefined ? 'no detail' : String(cause);
+}

@@ -1,0 +1,223 @@
+import type { ValidateUser } from './auth-user.js';
+import { parseDuration, type Duration } from './duration.js';
+import { SessionConfigurationError } from './errors.js';
+import type { SessionStore } from '../stores/session-store.interface.js';
+import type { MemorySessionStoreOptions } from '../stores/memory-session-store.js';
+import type { RedisSessionStoreOptions } from '../stores/redis-session-store.js';
+
+export type AuthMode = 'session';
+export type SameSite = 'lax' | 'strict' | 'none';
+
+export interface SessionCookieOptions {
+  /**
+   * Cookie name, generic so it does not advertise the stack. A secure cookie gets the
+   * `__Host-` prefix (or `__Secure-` when a domain or a path other than `/` is set).
+   * Default: `'sid'`.
+   */
+  name?: string;
+  /**
+   * `true`: always Secure; `false`: never (local development); `'auto'`: Secure when the
+   * request came over HTTPS, honouring the app's trust-proxy setting. Default: `'auto'`.
+   */
+  secure?: boolean | 'auto';
+  /** Default: `'lax'`. `'none'` needs `secure: true`. */
+  sameSite?: SameSite;
+  /** Default: none (host-only cookie, which `__Host-` requires). */
+  domain?: string;
+  /** Default: `'/'`. */
+  path?: string;
+  /**
+   * `false`: a browser-session cookie with no Expires/Max-Age, gone when the browser closes.
+   * `true`: Max-Age equal to the absolute timeout. Default: `false`.
+   */
+  persistent?: boolean;
+}
+
+export type SessionStoreOption =
+  | SessionStore
+  | ({ type: 'memory' } & MemorySessionStoreOptions)
+  | ({ type: 'redis' } & RedisSessionStoreOptions);
+
+export interface SessionModuleOptions {
+  /** Default: `'session'`. `'jwt'` and `'hybrid'` are not available in this version. */
+  mode?: AuthMode;
+  /**
+   * Key(s) for the cookie's HMAC signature, each at least 32 characters. With a list, the first
+   * signs and every one verifies, so a new secret can be put first and the old one removed later.
+   * Required.
+   */
+  secret: string | string[];
+  /** The app's credential check, used by LocalAuthGuard and `POST /auth/login`. Required. */
+  validateUser: ValidateUser;
+  /**
+   * Where sessions live: `{ type: 'redis', url }` (or `options`, or an existing `client`),
+   * `{ type: 'memory' }`, or any SessionStore instance (which stays yours to close).
+   * Default: `{ type: 'memory' }`, for development only.
+   */
+  store?: SessionStoreOption;
+  /** Cookie attributes. HttpOnly is always on. */
+  cookie?: SessionCookieOptions;
+  /** A session unused this long ends (sliding). Default: `'30m'`. */
+  idleTimeout?: Duration;
+  /** A session ends this long after login, however active. Default: `'12h'`. */
+  absoluteTimeout?: Duration;
+  /**
+   * The idle expiry is slid forward at most once per this interval, so a busy session is not
+   * rewritten on every request; the effective idle timeout is between `idleTimeout - touchInterval`
+   * and `idleTimeout`. Default: a tenth of the idle timeout, at most one minute.
+   */
+  touchInterval?: Duration;
+}
+
+export interface ResolvedCookieOptions {
+  baseName: string;
+  secure: boolean | 'auto';
+  sameSite: SameSite;
+  domain: string | undefined;
+  path: string;
+  persistent: boolean;
+}
+
+export interface ResolvedSessionOptions {
+  mode: AuthMode;
+  secrets: string[];
+  validateUser: ValidateUser;
+  store: SessionStoreOption;
+  cookie: ResolvedCookieOptions;
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  touchIntervalMs: number;
+}
+
+const MIN_SECRET_LENGTH = 32;
+const KNOWN_OPTIONS = new Set([
+  'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval',
+]);
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Checks every option and fills in every default, once, at boot. */
+export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new SessionConfigurationError('options', 'are missing', 'Pass an object to SessionModule.forRoot().');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new SessionConfigurationError(key, 'is not a known option', `Known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
+    }
+  }
+  const mode = options.mode ?? 'session';
+  if (mode !== 'session') {
+    throw new SessionConfigurationError('mode', `is ${JSON.stringify(mode)}`, "Use 'session' (the only mode in this version).");
+  }
+  if (typeof options.validateUser !== 'function') {
+    throw new SessionConfigurationError(
+      'validateUser',
+      'is missing',
+      'Pass `validateUser: async (username, password) => user | null`, your own credential check.',
+    );
+  }
+  const idleTimeoutMs = parseDuration('idleTimeout', options.idleTimeout ?? '30m');
+  const absoluteTimeoutMs = parseDuration('absoluteTimeout', options.absoluteTimeout ?? '12h');
+  if (absoluteTimeoutMs < idleTimeoutMs) {
+    throw new SessionConfigurationError(
+      'absoluteTimeout',
+      `(${absoluteTimeoutMs} ms) is shorter than idleTimeout (${idleTimeoutMs} ms)`,
+      'Make absoluteTimeout at least as long as idleTimeout.',
+    );
+  }
+  const touchIntervalMs =
+    options.touchInterval === undefined
+      ? Math.min(60_000, Math.floor(idleTimeoutMs / 10))
+      : parseDuration('touchInterval', options.touchInterval);
+  if (touchIntervalMs >= idleTimeoutMs) {
+    throw new SessionConfigurationError(
+      'touchInterval',
+      `(${touchIntervalMs} ms) is not shorter than idleTimeout (${idleTimeoutMs} ms)`,
+      'Use a touchInterval well below the idle timeout, such as a tenth of it.',
+    );
+  }
+  return {
+    mode,
+    secrets: resolveSecrets(options.secret),
+    validateUser: options.validateUser,
+    store: resolveStore(options.store),
+    cookie: resolveCookie(options.cookie ?? {}),
+    idleTimeoutMs,
+    absoluteTimeoutMs,
+    touchIntervalMs,
+  };
+}
+
+function resolveSecrets(secret: string | string[] | undefined): string[] {
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new SessionConfigurationError(
+      'secret',
+      'is missing',
+      'Pass a random string of at least 32 characters from configuration, e.g. `openssl rand -base64 48`.',
+    );
+  }
+  secrets.forEach((value, index) => {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) {
+      throw new SessionConfigurationError(
+        Array.isArray(secret) ? `secret[${index}]` : 'secret',
+        `is shorter than ${MIN_SECRET_LENGTH} characters`,
+        'Use a random string of at least 32 characters, e.g. `openssl rand -base64 48`.',
+      );
+    }
+  });
+  return [...secrets];
+}
+
+function resolveStore(store: SessionStoreOption | undefined): SessionStoreOption {
+  if (store === undefined) return { type: 'memory' };
+  if (typeof store !== 'object' || store === null) {
+    throw new SessionConfigurationError('store', 'is not an object', "Use { type: 'redis', url } or { type: 'memory' }.");
+  }
+  const type: unknown = (store as { type?: unknown }).type;
+  if ('type' in store && type !== 'memory' && type !== 'redis') {
+    throw new SessionConfigurationError('store.type', `is ${JSON.stringify(type)}`, "Use 'redis' or 'memory'.");
+  }
+  if (!('type' in store) && typeof (store as SessionStore).read !== 'function') {
+    throw new SessionConfigurationError(
+      'store',
+      'is neither a store description nor a SessionStore',
+      "Use { type: 'redis', url }, { type: 'memory' } or an object implementing SessionStore.",
+    );
+  }
+  return store;
+}
+
+function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
+  const baseName = cookie.name ?? 'sid';
+  if (!COOKIE_NAME.test(baseName) || /^__(host|secure)-/i.test(baseName)) {
+    throw new SessionConfigurationError(
+      'cookie.name',
+      `is ${JSON.stringify(baseName)}`,
+      'Use letters, digits, - or _, without a __Host-/__Secure- prefix (it is added when the cookie is secure).',
+    );
+  }
+  const secure = cookie.secure ?? 'auto';
+  if (secure !== true && secure !== false && secure !== 'auto') {
+    throw new SessionConfigurationError('cookie.secure', `is ${JSON.stringify(secure)}`, "Use true, false or 'auto'.");
+  }
+  const sameSite = cookie.sameSite ?? 'lax';
+  if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
+    throw new SessionConfigurationError('cookie.sameSite', `is ${JSON.stringify(sameSite)}`, "Use 'lax', 'strict' or 'none'.");
+  }
+  if (sameSite === 'none' && secure !== true) {
+    throw new SessionConfigurationError(
+      'cookie.sameSite',
+      "is 'none' while cookie.secure is not true",
+      "Browsers drop SameSite=None cookies that are not Secure: set cookie.secure to true, or use 'lax'.",
+    );
+  }
+  const path = cookie.path ?? '/';
+  if (!path.startsWith('/') || /[;\s]/.test(path)) {
+    throw new SessionConfigurationError('cookie.path', `is ${JSON.stringify(path)}`, 'Use a path starting with / and without ; or spaces.');
+  }
+  if (cookie.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(cookie.domain)) {
+    throw new SessionConfigurationError('cookie.domain', `is ${JSON.stringify(cookie.domain)}`, 'Use a plain host name such as example.com.');
+  }
+  return { baseName, secure, sameSite, domain: cookie.domain, path, persistent: cookie.persistent ?? false };
+}

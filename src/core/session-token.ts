@@ -1,0 +1,102 @@
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { InvalidSessionError } from './errors.js';
+
+/**
+ * A session credential as the client holds it. `token` is 256 bits from the CSPRNG; `tag`
+ * names the Redis Cluster hash slot the session lives in (see slotTagForUser), so every script
+ * that touches a user's sessions and their index runs in one slot.
+ */
+export interface SessionToken {
+  readonly tag: string;
+  readonly token: string;
+}
+
+/** Where a session is stored: the slot tag and a SHA-256 of the token. The raw token never reaches the store. */
+export interface SessionRef {
+  readonly tag: string;
+  readonly digest: string;
+}
+
+const TOKEN_BYTES = 32;
+const TAG_LENGTH = 12;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const TOKEN_LENGTH = 43; // base64url of 32 bytes, no padding
+const SIGNATURE_LENGTH = 43; // base64url of an HMAC-SHA256
+
+export function randomToken(bytes = TOKEN_BYTES): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/**
+ * Sessions of one user share a slot tag so their index and the sessions themselves hash to
+ * one Redis Cluster slot. A hash of the id, not the id, keeps user ids out of cookies.
+ */
+export function slotTagForUser(userId: string): string {
+  return sha256(`user:${userId}`).slice(0, TAG_LENGTH);
+}
+
+/** Anonymous sessions have no user to share a slot with: any random tag spreads them evenly. */
+export function randomSlotTag(): string {
+  return randomToken(9);
+}
+
+export function newSessionToken(tag: string): SessionToken {
+  return { tag, token: randomToken() };
+}
+
+export function refOf(token: SessionToken): SessionRef {
+  return { tag: token.tag, digest: sha256(token.token) };
+}
+
+/**
+ * Signs and verifies the cookie value `tag.token.signature`. The first secret signs, every
+ * secret verifies, so secrets can be rotated without logging everybody out. A forged or
+ * unsigned value is rejected here, before the store is asked anything.
+ */
+export class SessionCookieCodec {
+  private readonly keys: KeyObject[];
+
+  constructor(secrets: readonly string[]) {
+    this.keys = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
+  }
+
+  encode(token: SessionToken): string {
+    const payload = `${token.tag}.${token.token}`;
+    return `${payload}.${this.sign(this.keys[0], payload)}`;
+  }
+
+  decode(value: string): SessionToken {
+    const parts = value.split('.');
+    if (parts.length !== 3) throw new InvalidSessionError('malformed');
+    const [tag, token, signature] = parts;
+    if (
+      tag.length !== TAG_LENGTH ||
+      token.length !== TOKEN_LENGTH ||
+      signature.length !== SIGNATURE_LENGTH ||
+      !BASE64URL.test(tag) ||
+      !BASE64URL.test(token) ||
+      !BASE64URL.test(signature)
+    ) {
+      throw new InvalidSessionError('malformed');
+    }
+    const payload = `${tag}.${token}`;
+    // Compare the base64url text, not decoded bytes: the last character of a 43-character
+    // signature carries two unused bits, and decoding would let four spellings of it pass.
+    const presented = Buffer.from(signature, 'latin1');
+    // Check every key, in constant time per key, so timing does not tell which key matched.
+    let valid = false;
+    for (const key of this.keys) {
+      if (timingSafeEqual(Buffer.from(this.sign(key, payload), 'latin1'), presented)) valid = true;
+    }
+    if (!valid) throw new InvalidSessionError('bad-signature');
+    return { tag, token };
+  }
+
+  private sign(key: KeyObject, payload: string): string {
+    return createHmac('sha256', key).update(payload).digest('base64url');
+  }
+}

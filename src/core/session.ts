@@ -1,0 +1,128 @@
+import type { AuthUser } from './auth-user.js';
+import { InvalidSessionDataError, type InvalidSessionReason } from './errors.js';
+import type { RequestFacts, ResponseSink } from './session-cookie.js';
+import type { SessionToken } from './session-token.js';
+import type { SessionRecord } from '../stores/session-store.interface.js';
+
+const MAX_KEY_LENGTH = 128;
+const MAX_VALUE_BYTES = 64 * 1024;
+const KEY_PATTERN = /^[\x21-\x7e]+$/;
+
+/**
+ * One request's view of its session, as `@CurrentSession()` gives it. Reads come from what was
+ * loaded; writes are collected and sent to the store, changed keys only, before the response
+ * goes out. Nothing is stored for a visitor until something is set or they log in.
+ */
+export class Session {
+  /** @internal */ token: SessionToken | null = null;
+  /** @internal */ record: SessionRecord | null = null;
+  /** @internal Changed keys: JSON text, or null for a deletion. */
+  readonly changes = new Map<string, string | null>();
+  /** @internal Why a presented cookie was not accepted; null when none was presented or it was fine. */
+  rejection: InvalidSessionReason | null = null;
+  private user: AuthUser | null = null;
+
+  /** @internal */
+  constructor(
+    readonly request: RequestFacts,
+    readonly response: ResponseSink,
+  ) {}
+
+  /** Public handle of this session (as in the session list); null until something is stored. */
+  get id(): string | null {
+    return this.record?.handle ?? null;
+  }
+
+  get isAuthenticated(): boolean {
+    return this.authenticatedUser !== null;
+  }
+
+  /** The logged-in user, or null. */
+  get authenticatedUser(): AuthUser | null {
+    if (this.user === null && this.record?.user) this.user = JSON.parse(this.record.user) as AuthUser;
+    return this.user;
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    const text = this.changes.has(key) ? this.changes.get(key) : this.record?.data[key];
+    return text === null || text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** Stores a JSON-serializable value under a key; `undefined` deletes the key. */
+  set(key: string, value: unknown): void {
+    assertKey(key);
+    if (value === undefined) {
+      this.delete(key);
+      return;
+    }
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      throw new InvalidSessionDataError(`Session value for "${key}" cannot be stored as JSON: ${(error as Error).message}.`);
+    }
+    if (text === undefined) {
+      throw new InvalidSessionDataError(`Session value for "${key}" is not JSON-serializable (a function or a symbol?).`);
+    }
+    if (Buffer.byteLength(text) > MAX_VALUE_BYTES) {
+      throw new InvalidSessionDataError(`Session value for "${key}" is over ${MAX_VALUE_BYTES} bytes as JSON; keep large data elsewhere.`);
+    }
+    this.changes.set(key, text);
+  }
+
+  delete(key: string): void {
+    assertKey(key);
+    this.changes.set(key, null);
+  }
+
+  /** The session data as one plain object. */
+  toJSON(): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    const keys = new Set([...Object.keys(this.record?.data ?? {}), ...this.changes.keys()]);
+    for (const key of keys) {
+      const value = this.get(key);
+      if (value !== undefined) result[key] = value;
+    }
+    return result;
+  }
+
+  /** @internal Stored data with pending changes applied: what carries over on login. */
+  mergedData(): Record<string, string> {
+    const data = { ...(this.record?.data ?? {}) };
+    for (const [key, text] of this.changes) {
+      if (text === null) delete data[key];
+      else data[key] = text;
+    }
+    return data;
+  }
+
+  /** @internal */
+  adopt(token: SessionToken | null, record: SessionRecord | null, options: { keepChanges?: boolean } = {}): void {
+    this.token = token;
+    this.record = record;
+    this.user = null;
+    this.rejection = null;
+    if (!options.keepChanges) this.changes.clear();
+  }
+}
+
+/** Keys that would reach Object.prototype when data is copied into plain objects. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function assertKey(key: string): void {
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.length > MAX_KEY_LENGTH ||
+    !KEY_PATTERN.test(key) ||
+    RESERVED_KEYS.has(key)
+  ) {
+    throw new InvalidSessionDataError(
+      `Session key ${JSON.stringify(key)} is not allowed: use 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces, other than __proto__, constructor and prototype.`,
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import type { SessionModuleOptions } from '../core/session-options.js';
+
+export interface DemoConfig {
+  host: string;
+  port: number;
+  adapter: 'express' | 'fastify';
+  trustProxy: boolean;
+  session: Omit<SessionModuleOptions, 'validateUser'>;
+  warnings: string[];
+}
+
+/** Reads the demo's environment (documented in the README); a bad value stops the demo with a message. */
+export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
+  const warnings: string[] = [];
+  const adapter = env.ADAPTER ?? 'express';
+  if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`ADAPTER is "${adapter}": use express or fastify.`);
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT is "${env.PORT}": use a port number.`);
+  const mode = env.AUTH_MODE ?? 'session';
+  if (mode !== 'session') throw new Error(`AUTH_MODE is "${mode}": this version supports only "session".`);
+  let secret = env.SESSION_SECRET;
+  if (!secret) {
+    secret = randomBytes(32).toString('base64url');
+    warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the demo restarts.');
+  }
+  const store = env.REDIS_URL
+    ? { type: 'redis' as const, url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'demo-sess:' }
+    : { type: 'memory' as const };
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    adapter,
+    trustProxy: env.TRUST_PROXY === '1',
+    session: {
+      mode,
+      secret,
+      store,
+      ...(env.IDLE_TIMEOUT ? { idleTimeout: env.IDLE_TIMEOUT } : {}),
+      ...(env.ABSOLUTE_TIMEOUT ? { absoluteTimeout: env.ABSOLUTE_TIMEOUT } : {}),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,36 @@
+export type { AuthUser, ValidateUser } from './core/auth-user.js';
+export type { Duration } from './core/duration.js';
+export {
+  InvalidSessionDataError,
+  InvalidSessionError,
+  SessionAuthError,
+  SessionConfigurationError,
+  SessionStoreUnavailableError,
+  type InvalidSessionReason,
+} from './core/errors.js';
+export { Session } from './core/session.js';
+export type { SessionInfo } from './core/session-manager.js';
+export type {
+  AuthMode,
+  SameSite,
+  SessionCookieOptions,
+  SessionModuleOptions,
+  SessionStoreOption,
+} from './core/session-options.js';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/memory-session-store.js';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis-session-store.js';
+export {
+  SessionStore,
+  type SessionPatch,
+  type SessionRecord,
+  type TouchPolicy,
+} from './stores/session-store.interface.js';
+export { AuthController } from './nest/auth.controller.js';
+export { AuthService } from './nest/auth.service.js';
+export { CurrentSession, CurrentUser, Public, Roles } from './nest/decorators.js';
+export { AuthenticatedGuard } from './nest/guards/authenticated.guard.js';
+export { LocalAuthGuard } from './nest/guards/local-auth.guard.js';
+export { RolesGuard } from './nest/guards/roles.guard.js';
+export { SessionGuard } from './nest/guards/session.guard.js';
+export { SessionModule } from './nest/session.module.js';
+export type { SessionModuleExtras } from './nest/session.module-definition.js';

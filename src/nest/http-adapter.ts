@@ -1,0 +1,52 @@
+import type { RequestFacts, ResponseSink } from '../core/session-cookie.js';
+
+/**
+ * The few request and response operations the module needs, for both Express and Fastify.
+ * Express's `req.protocol` honours `trust proxy`, Fastify's honours `trustProxy`.
+ */
+interface HttpRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  protocol?: string;
+  ip?: string;
+}
+
+interface ExpressResponseLike {
+  append(name: string, value: string): unknown;
+  setHeader(name: string, value: string): unknown;
+}
+
+interface FastifyReplyLike {
+  raw: unknown;
+  header(name: string, value: string): unknown;
+}
+
+export function requestFacts(request: HttpRequestLike): RequestFacts {
+  const cookie = request.headers.cookie;
+  const userAgent = request.headers['user-agent'];
+  return {
+    cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
+    https: request.protocol === 'https',
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    ip: request.ip,
+  };
+}
+
+export function setResponseHeader(response: unknown, name: string, value: string): void {
+  if (isFastifyReply(response)) response.header(name, value);
+  else (response as ExpressResponseLike).setHeader(name, value);
+}
+
+export function responseSink(response: unknown): ResponseSink {
+  return {
+    // Fastify's reply.header appends to set-cookie; Express needs append() to keep earlier cookies.
+    setCookie: (serialized) =>
+      isFastifyReply(response)
+        ? response.header('set-cookie', serialized)
+        : (response as ExpressResponseLike).append('Set-Cookie', serialized),
+    preventCaching: () => setResponseHeader(response, 'Cache-Control', 'no-store'),
+  };
+}
+
+function isFastifyReply(response: unknown): response is FastifyReplyLike {
+  return typeof response === 'object' && response !== null && 'raw' in response && typeof (response as FastifyReplyLike).header === 'function';
+}

@@ -1,0 +1,9 @@
+/** Internal DI tokens and metadata keys. Not exported from the package barrel. */
+export const RESOLVED_SESSION_OPTIONS = Symbol('RESOLVED_SESSION_OPTIONS');
+export const OWNED_SESSION_STORE = Symbol('OWNED_SESSION_STORE');
+export const IS_PUBLIC_KEY = 'session-auth:is-public';
+export const ROLES_KEY = 'session-auth:roles';
+export const NEEDS_SESSION_KEY = 'session-auth:needs-session';
+export const LOCAL_STRATEGY_NAME = 'session-auth-local';
+/** Seconds a client should wait after a 503 caused by the session store. */
+export const STORE_RETRY_AFTER_SECONDS = 5;

@@ -1,0 +1,81 @@
+import { Logger, type Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
+import { SessionManager } from '../core/session-manager.js';
+import { MemorySessionStore } from '../stores/memory-session-store.js';
+import { RedisSessionStore } from '../stores/redis-session-store.js';
+import { SessionStore } from '../stores/session-store.interface.js';
+import { AuthService } from './auth.service.js';
+import { AuthenticatedGuard } from './guards/authenticated.guard.js';
+import { LocalAuthGuard } from './guards/local-auth.guard.js';
+import { RolesGuard } from './guards/roles.guard.js';
+import { SessionGuard } from './guards/session.guard.js';
+import { LocalStrategy } from './local.strategy.js';
+import { RequestSessions } from './request-sessions.js';
+import { SessionInterceptor } from './session.interceptor.js';
+import { OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
+
+const logger = new Logger('SessionModule');
+
+/** The store the module built itself, which it also closes; null for a store instance the app passed in. */
+function buildStore(options: ResolvedSessionOptions): SessionStore | null {
+  const store = options.store;
+  if (!('type' in store)) return null;
+  if (store.type === 'redis') {
+    const { type: _type, ...redisOptions } = store;
+    return new RedisSessionStore(redisOptions);
+  }
+  if (process.env.NODE_ENV === 'production') {
+    logger.warn(
+      'Sessions are kept in memory: they are lost on restart and not shared between instances. ' +
+        "Use store: { type: 'redis', url } in production.",
+    );
+  }
+  const { type: _type, ...memoryOptions } = store;
+  return new MemorySessionStore(memoryOptions);
+}
+
+export const sessionProviders: Provider[] = [
+  {
+    provide: RESOLVED_SESSION_OPTIONS,
+    useFactory: (options: SessionModuleOptions) => resolveSessionOptions(options),
+    inject: [SESSION_MODULE_OPTIONS],
+  },
+  {
+    provide: OWNED_SESSION_STORE,
+    useFactory: buildStore,
+    inject: [RESOLVED_SESSION_OPTIONS],
+  },
+  {
+    provide: SessionStore,
+    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null) => owned ?? (options.store as SessionStore),
+    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE],
+  },
+  {
+    provide: SessionManager,
+    useFactory: (options: ResolvedSessionOptions, store: SessionStore) => new SessionManager(options, store),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore],
+  },
+  RequestSessions,
+  AuthService,
+  LocalStrategy,
+  SessionGuard,
+  AuthenticatedGuard,
+  LocalAuthGuard,
+  RolesGuard,
+  { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
+];
+
+/** What an importing module can inject, including what the exported guards depend on. */
+export const sessionExports = [
+  RESOLVED_SESSION_OPTIONS,
+  SessionStore,
+  SessionManager,
+  RequestSessions,
+  AuthService,
+  SessionGuard,
+  AuthenticatedGuard,
+  LocalAuthGuard,
+  RolesGuard,
+];

@@ -1,0 +1,182 @@
+import type { SessionRef } from '../core/session-token.js';
+import type { ClosableSessionStore, SessionPatch, SessionRecord, TouchPolicy } from './session-store.interface.js';
+
+export interface MemorySessionStoreOptions {
+  /**
+   * Most sessions kept at once; when full, expired sessions are swept and then the oldest
+   * session is dropped. Keeps a flood of logins from exhausting the heap.
+   * Default: 10000.
+   */
+  maxSessions?: number;
+  /** How often expired sessions are swept. Default: 60000 (ms). */
+  sweepIntervalMs?: number;
+}
+
+interface Entry {
+  record: SessionRecord;
+  expiresAt: number;
+}
+
+/**
+ * The zero-configuration store: sessions in this process's memory. For development and tests;
+ * it forgets everything on restart and is not shared between instances, so production should
+ * use RedisSessionStore.
+ */
+export class MemorySessionStore implements ClosableSessionStore {
+  private readonly sessions = new Map<string, Entry>();
+  /** userId → (handle → session key): the per-user index. */
+  private readonly users = new Map<string, Map<string, string>>();
+  private readonly maxSessions: number;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: MemorySessionStoreOptions = {}) {
+    this.maxSessions = options.maxSessions ?? 10_000;
+    this.sweeper = setInterval(() => this.sweep(Date.now()), options.sweepIntervalMs ?? 60_000);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
+    const key = keyOf(ref);
+    const entry = this.live(key, touch.now);
+    if (!entry) return null;
+    if (touch.now >= entry.record.absoluteExpiresAt) {
+      this.remove(key);
+      return null;
+    }
+    if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) {
+      const ttlMs = Math.min(touch.idleTimeoutMs, entry.record.absoluteExpiresAt - touch.now);
+      if (ttlMs <= 0) {
+        this.remove(key);
+        return null;
+      }
+      entry.record.lastSeenAt = touch.now;
+      entry.expiresAt = touch.now + ttlMs;
+    }
+    return copy(entry.record);
+  }
+
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+    const key = keyOf(ref);
+    this.remove(key);
+    if (this.sessions.size >= this.maxSessions) this.makeRoom();
+    const expiresAt = Math.min(Date.now() + ttlMs, record.absoluteExpiresAt);
+    this.sessions.set(key, { record: copy(record), expiresAt });
+    if (record.userId !== null) this.indexOf(record.userId, true).set(record.handle, key);
+  }
+
+  async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
+    const entry = this.live(keyOf(ref), Date.now());
+    if (!entry) return false;
+    for (const [name, value] of Object.entries(patch.data ?? {})) {
+      if (value === null) delete entry.record.data[name];
+      else entry.record.data[name] = value;
+    }
+    if (patch.user !== undefined) entry.record.user = patch.user;
+    return true;
+  }
+
+  async rename(from: SessionRef, to: SessionRef): Promise<boolean> {
+    const fromKey = keyOf(from);
+    const entry = this.live(fromKey, Date.now());
+    if (!entry) return false;
+    const toKey = keyOf(to);
+    this.sessions.delete(fromKey);
+    this.sessions.set(toKey, entry);
+    if (entry.record.userId !== null) this.indexOf(entry.record.userId, true).set(entry.record.handle, toKey);
+    return true;
+  }
+
+  async destroy(ref: SessionRef): Promise<void> {
+    this.remove(keyOf(ref));
+  }
+
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const now = Date.now();
+    const records: SessionRecord[] = [];
+    for (const key of this.indexOf(userId, false)?.values() ?? []) {
+      const entry = this.live(key, now);
+      if (entry) records.push(copy(entry.record));
+    }
+    return records;
+  }
+
+  async destroyByHandle(userId: string, handle: string): Promise<boolean> {
+    const key = this.indexOf(userId, false)?.get(handle);
+    if (key === undefined || !this.live(key, Date.now())) return false;
+    this.remove(key);
+    return true;
+  }
+
+  async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
+    const now = Date.now();
+    let destroyed = 0;
+    for (const [handle, key] of [...(this.indexOf(userId, false)?.entries() ?? [])]) {
+      if (handle === keepHandle) continue;
+      if (this.live(key, now)) destroyed++;
+      this.remove(key);
+    }
+    return destroyed;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  /** The entry if it exists and has not expired; an expired one is removed on the way. */
+  private live(key: string, now: number): Entry | undefined {
+    const entry = this.sessions.get(key);
+    if (entry && entry.expiresAt <= now) {
+      this.remove(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private remove(key: string): void {
+    const entry = this.sessions.get(key);
+    if (!entry) return;
+    this.sessions.delete(key);
+    const userId = entry.record.userId;
+    if (userId === null) return;
+    const index = this.indexOf(userId, false);
+    if (index?.get(entry.record.handle) === key) index.delete(entry.record.handle);
+    if (index?.size === 0) this.users.delete(userId);
+  }
+
+  private indexOf(userId: string, create: true): Map<string, string>;
+  private indexOf(userId: string, create: false): Map<string, string> | undefined;
+  private indexOf(userId: string, create: boolean): Map<string, string> | undefined {
+    let index = this.users.get(userId);
+    if (!index && create) {
+      index = new Map();
+      this.users.set(userId, index);
+    }
+    return index;
+  }
+
+  private sweep(now: number): void {
+    for (const key of [...this.sessions.keys()]) this.live(key, now);
+  }
+
+  /** Sweeps, and if still full drops the oldest session (Map keeps insertion order). */
+  private makeRoom(): void {
+    this.sweep(Date.now());
+    while (this.sessions.size >= this.maxSessions) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest === undefined) return;
+      this.remove(oldest);
+    }
+  }
+}
+
+function keyOf(ref: SessionRef): string {
+  return `${ref.tag}:${ref.digest}`;
+}
+
+function copy(record: SessionRecord): SessionRecord {
+  return { ...record, data: { ...record.data } };
+}

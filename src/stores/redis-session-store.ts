@@ -1,0 +1,222 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { SessionConfigurationError, SessionStoreUnavailableError } from '../core/errors.js';
+import { slotTagForUser, type SessionRef } from '../core/session-token.js';
+import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
+import { ALL_SCRIPTS, CREATE, DESTROY, PATCH, READ_AND_TOUCH, READ_MANY, RENAME, type RedisScript } from './redis-scripts.js';
+import type { ClosableSessionStore, SessionPatch, SessionRecord, TouchPolicy } from './session-store.interface.js';
+
+export interface RedisSessionStoreOptions {
+  /** A Redis URL such as `redis://user:pass@host:6379/0`. Give exactly one of url, options, client. */
+  url?: string;
+  /** ioredis options for a new connection (the module closes it on shutdown). */
+  options?: RedisOptions;
+  /** An existing ioredis `Redis` or `Cluster` client. It stays yours: the store never closes it. */
+  client?: Redis | Cluster;
+  /** Put in front of every key, so several apps can share one Redis. Default: `'sess:'`. */
+  keyPrefix?: string;
+  /**
+   * Longest a store operation may take before the request gets 503. Bounds the wait while
+   * Redis is down instead of queueing requests forever. Default: 2000 (ms).
+   */
+  operationTimeoutMs?: number;
+}
+
+/** Connection defaults for clients the store makes: fail fast instead of queueing while Redis is away. */
+const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
+
+type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
+
+/**
+ * Sessions in Redis or Redis Cluster, through ioredis. One authenticated request costs one round
+ * trip (read and idle-slide in one script); writes send only changed fields; a user's sessions
+ * and their index share a hash tag so every script stays in one cluster slot.
+ */
+export class RedisSessionStore implements ClosableSessionStore {
+  readonly client: Redis | Cluster;
+  private readonly ownsClient: boolean;
+  private readonly keyPrefix: string;
+  private readonly operationTimeoutMs: number;
+
+  constructor(options: RedisSessionStoreOptions) {
+    const sources = [options.url, options.options, options.client].filter((source) => source !== undefined);
+    if (sources.length !== 1) {
+      throw new SessionConfigurationError(
+        'store',
+        `was given ${sources.length} Redis connection sources`,
+        'Give exactly one of `url`, `options` or `client`.',
+      );
+    }
+    this.keyPrefix = options.keyPrefix ?? 'sess:';
+    if (/[{}]/.test(this.keyPrefix)) {
+      throw new SessionConfigurationError(
+        'store.keyPrefix',
+        `contains a brace (${JSON.stringify(this.keyPrefix)})`,
+        'Remove { and }: the store places its own Redis Cluster hash tag after the prefix.',
+      );
+    }
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 2_000;
+    this.ownsClient = options.client === undefined;
+    this.client =
+      options.client ??
+      (options.url !== undefined
+        ? new Redis(options.url, OWNED_CLIENT_DEFAULTS)
+        : new Redis({ ...OWNED_CLIENT_DEFAULTS, ...options.options }));
+    // Without a listener ioredis reports connection errors as unhandled; the store reports them per operation instead.
+    if (this.ownsClient) this.client.on('error', () => undefined);
+    for (const script of ALL_SCRIPTS) {
+      this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+  }
+
+  async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
+    const flat = (await this.run('read', READ_AND_TOUCH, [
+      this.sessionKey(ref),
+      touch.now,
+      touch.idleTimeoutMs,
+      touch.touchIntervalMs,
+    ])) as string[] | null;
+    return flat ? fieldsToRecord(flat) : null;
+  }
+
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+    const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
+    await this.run('create', CREATE, [
+      this.sessionKey(ref),
+      this.indexKey(ref.tag),
+      ttlMs,
+      Date.now(),
+      member,
+      record.absoluteExpiresAt,
+      ...recordToFields(record),
+    ]);
+  }
+
+  async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
+    const set: string[] = [];
+    const unset: string[] = [];
+    for (const [name, value] of Object.entries(patch.data ?? {})) {
+      if (value === null) unset.push(dataField(name));
+      else set.push(dataField(name), value);
+    }
+    if (patch.user !== undefined) set.push('user', patch.user);
+    const updated = await this.run('update', PATCH, [this.sessionKey(ref), set.length / 2, ...set, ...unset]);
+    return updated === 1;
+  }
+
+  async rename(from: SessionRef, to: SessionRef): Promise<boolean> {
+    const renamed = await this.run('rename', RENAME, [
+      this.sessionKey(from),
+      this.sessionKey(to),
+      this.indexKey(from.tag),
+      from.digest,
+      to.digest,
+    ]);
+    return renamed === 1;
+  }
+
+  async destroy(ref: SessionRef): Promise<void> {
+    await this.run('destroy', DESTROY, [2, this.indexKey(ref.tag), this.sessionKey(ref), ref.digest, '']);
+  }
+
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const { indexKey, entries } = await this.readIndex(userId);
+    if (entries.length === 0) return [];
+    const replies = (await this.run('list', READ_MANY, [
+      entries.length + 1,
+      indexKey,
+      ...entries.map((entry) => entry.sessionKey),
+      ...entries.map((entry) => entry.member),
+    ])) as string[][];
+    return replies
+      .map((flat) => fieldsToRecord(flat))
+      .filter((record): record is SessionRecord => record !== null && record.userId === userId);
+  }
+
+  async destroyByHandle(userId: string, handle: string): Promise<boolean> {
+    const { indexKey, entries } = await this.readIndex(userId);
+    const entry = entries.find((candidate) => candidate.handle === handle);
+    if (!entry) return false;
+    return (await this.destroyEntries(userId, indexKey, [entry])) === 1;
+  }
+
+  async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
+    const { indexKey, entries } = await this.readIndex(userId);
+    const doomed = entries.filter((entry) => entry.handle !== keepHandle);
+    return doomed.length === 0 ? 0 : this.destroyEntries(userId, indexKey, doomed);
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient) return;
+    try {
+      await this.client.quit();
+    } catch {
+      // Already disconnected (Redis down at shutdown): nothing left to close gracefully.
+      this.client.disconnect();
+    }
+  }
+
+  private destroyEntries(userId: string, indexKey: string, entries: IndexEntry[]): Promise<number> {
+    return this.run('destroy', DESTROY, [
+      entries.length + 1,
+      indexKey,
+      ...entries.map((entry) => entry.sessionKey),
+      ...entries.map((entry) => entry.digest),
+      userId,
+    ]) as Promise<number>;
+  }
+
+  /** The user's index as parsed entries; every key in them shares the user's slot tag. */
+  private async readIndex(userId: string): Promise<{ indexKey: string; entries: IndexEntry[] }> {
+    const tag = slotTagForUser(userId);
+    const indexKey = this.indexKey(tag);
+    const members = (await this.guard('list', this.client.zrange(indexKey, 0, -1))) as string[];
+    const entries = members.flatMap((member): IndexEntry[] => {
+      const dot = member.indexOf('.');
+      if (dot <= 0) return [];
+      const handle = member.slice(0, dot);
+      const digest = member.slice(dot + 1);
+      return [{ member, handle, digest, sessionKey: this.sessionKey({ tag, digest }) }];
+    });
+    return { indexKey, entries };
+  }
+
+  private sessionKey(ref: SessionRef): string {
+    return `${this.keyPrefix}{${ref.tag}}:s:${ref.digest}`;
+  }
+
+  private indexKey(tag: string): string {
+    return `${this.keyPrefix}{${tag}}:u`;
+  }
+
+  private run(operation: string, script: RedisScript, keysAndArgs: Array<string | number>): Promise<unknown> {
+    const runner = (this.client as unknown as Record<string, ScriptRunner>)[script.name];
+    return this.guard(operation, runner.apply(this.client, keysAndArgs));
+  }
+
+  /** Bounds an operation by operationTimeoutMs and reports any failure as the store being unavailable. */
+  private async guard<T>(operation: string, pending: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.operationTimeoutMs} ms`)),
+        this.operationTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([pending, timeout]);
+    } catch (error) {
+      pending.catch(() => undefined);
+      throw new SessionStoreUnavailableError(operation, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** One member of a user's index, `<handle>.<digest>`, with the session key it points to. */
+interface IndexEntry {
+  member: string;
+  handle: string;
+  digest: string;
+  sessionKey: string;
+}

@@ -1,0 +1,102 @@
+import type { SessionRef } from '../core/session-token.js';
+
+/**
+ * A session as a store keeps it. Data values are JSON text: stores move strings and never
+ * interpret them, so a custom store needs no knowledge of what an app puts in its sessions.
+ * Times are milliseconds since the epoch.
+ */
+export interface SessionRecord {
+  /** Public, random handle for listing and revoking; never the token or its digest. */
+  handle: string;
+  /** Owner once logged in; null for an anonymous session that only holds data. */
+  userId: string | null;
+  /** The AuthUser as JSON text, or null while anonymous. */
+  user: string | null;
+  createdAt: number;
+  /** Last time the idle expiry was slid forward (throttled, so at most `touchInterval` old). */
+  lastSeenAt: number;
+  /** Hard deadline: no activity keeps the session alive past it. */
+  absoluteExpiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  data: Record<string, string>;
+}
+
+/** How a read slides the idle expiry. */
+export interface TouchPolicy {
+  now: number;
+  idleTimeoutMs: number;
+  /** Slide only when `lastSeenAt` is at least this old, so a busy session is not rewritten on every request. */
+  touchIntervalMs: number;
+}
+
+/** A partial write: only what a request changed. */
+export interface SessionPatch {
+  /** Data keys to set (JSON text) or, when null, to delete. */
+  data?: Record<string, string | null>;
+  /** Replaces the stored AuthUser (JSON text), e.g. after a role change. */
+  user?: string;
+}
+
+/**
+ * Where sessions live. The contract, which every implementation keeps and the shared contract
+ * suite checks:
+ *
+ * - Missing and expired are the same thing: "not found" (null, false, 0), never an error.
+ * - Removing something that is not there does nothing and does not throw.
+ * - A method rejects only when the store itself fails (network, timeout): then with
+ *   SessionStoreUnavailableError, so the caller can answer 503 instead of 401.
+ * - Nothing lives forever: every session expires at its idle or its absolute deadline.
+ * - A session that belongs to a user is in that user's index, and leaves it, in the same atomic
+ *   step as it is created or destroyed.
+ *
+ * The DI token has the same name as the interface: `@Inject(SessionStore)`.
+ */
+export interface SessionStore {
+  /**
+   * Reads a session and, in the same round trip, slides its idle expiry when the last slide
+   * is at least `touchIntervalMs` old. The new expiry is never later than the absolute
+   * deadline. Null when missing or expired.
+   */
+  read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null>;
+
+  /** Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has one. */
+  create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void>;
+
+  /**
+   * Writes only the fields in `patch`, leaving every other field as it is, so concurrent
+   * requests that change different keys lose nothing. Returns false and writes nothing when
+   * the session no longer exists: a write never brings a destroyed session back.
+   */
+  update(ref: SessionRef, patch: SessionPatch): Promise<boolean>;
+
+  /**
+   * Moves a session to a new token atomically, keeping its data, handle and deadlines: the old
+   * ref is dead the moment the new one works. Both refs have the same slot tag. False when the
+   * session is gone.
+   */
+  rename(from: SessionRef, to: SessionRef): Promise<boolean>;
+
+  /** Destroys a session and removes it from its user's index. */
+  destroy(ref: SessionRef): Promise<void>;
+
+  /** Every live session of a user. Entries whose session has expired are pruned on the way. */
+  listByUser(userId: string): Promise<SessionRecord[]>;
+
+  /** Destroys one session of a user by its public handle. False when the user has no such session. */
+  destroyByHandle(userId: string, handle: string): Promise<boolean>;
+
+  /** Destroys every session of a user, except the one with `keepHandle`. Returns how many went. */
+  destroyByUser(userId: string, keepHandle?: string): Promise<number>;
+}
+
+export const SessionStore = Symbol('SessionStore');
+
+/** Stores that hold connections implement this; the module calls it on shutdown for stores it built. */
+export interface ClosableSessionStore extends SessionStore {
+  close(): Promise<void>;
+}
+
+export function isClosable(store: SessionStore): store is ClosableSessionStore {
+  return typeof (store as Partial<ClosableSessionStore>).close === 'function';
+}
