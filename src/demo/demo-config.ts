@@ -15,7 +15,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   const warnings: string[] = [];
   const adapter = env.ADAPTER ?? 'express';
   if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`ADAPTER is "${adapter}": use express or fastify.`);
-  const port = Number(env.PORT ?? 3000);
+  const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT is "${env.PORT}": use a port number.`);
   const mode = env.AUTH_MODE ?? 'session';
   if (mode !== 'session') throw new Error(`AUTH_MODE is "${mode}": this version supports only "session".`);

@@ -1,0 +1,270 @@
+import 'reflect-metadata';
+import { Controller, Get, Inject, Injectable, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import {
+  CurrentUser,
+  MemorySessionStore,
+  RedisSessionStore,
+  SessionConfigurationError,
+  SessionGuard,
+  SessionModule,
+  SessionStore,
+  type AuthUser,
+  type SessionModuleOptions,
+} from '../src/index.js';
+import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import { ADAPTERS, createTestApp, sessionCookieFrom, startApp, TEST_SECRET, validateTestUser } from './support/test-app.js';
+
+const ALICE = { username: 'alice', password: 'alice-password' };
+
+async function login(app: INestApplication, path = '/auth/login'): Promise<string> {
+  const response = await request(app.getHttpServer()).post(path).send(ALICE).expect(200);
+  expect(response.body.user.id).toBe('u-alice');
+  return sessionCookieFrom(response);
+}
+
+async function compileFailure(options: Record<string, unknown>): Promise<unknown> {
+  try {
+    const moduleRef = await Test.createTestingModule({
+      imports: [SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, ...options } as SessionModuleOptions)],
+    }).compile();
+    await moduleRef.close();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the module compiled');
+}
+
+/** A ConfigModule-like provider from another module. */
+const APP_CONFIG = Symbol('APP_CONFIG');
+interface AppConfig {
+  sessionSecret: string;
+  idle: string;
+}
+
+@Module({
+  providers: [{ provide: APP_CONFIG, useValue: { sessionSecret: TEST_SECRET, idle: '15m' } satisfies AppConfig }],
+  exports: [APP_CONFIG],
+})
+class AppConfigModule {}
+
+@Injectable()
+class Greeter {
+  greet(user: AuthUser): string {
+    return `hello ${user.id}`;
+  }
+}
+
+@Controller('feature')
+class FeatureController {
+  constructor(@Inject(Greeter) private readonly greeter: Greeter) {}
+
+  @Get()
+  @UseGuards(SessionGuard)
+  hello(@CurrentUser() user: AuthUser): { message: string } {
+    return { message: this.greeter.greet(user) };
+  }
+}
+
+/** Does not import SessionModule. */
+@Module({ controllers: [FeatureController], providers: [Greeter] })
+class FeatureModule {}
+
+let redis: RedisServerHandle;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('SessionModule configuration errors', () => {
+  it.each([
+    ['a short secret', { secret: 'too-short' }, 'secret'],
+    ['an absolute timeout shorter than the idle timeout', { idleTimeout: '1h', absoluteTimeout: '30m' }, 'absoluteTimeout'],
+    ['an unknown mode', { mode: 'jwt' }, 'mode'],
+    ['a misspelt option', { idleTimout: '1h' }, 'idleTimout'],
+    ["sameSite 'none' without secure", { cookie: { sameSite: 'none' } }, 'cookie.sameSite'],
+  ])('stop the app from compiling on %s, with a SessionConfigurationError naming the option', async (_label, options, option) => {
+    const error = await compileFailure(options);
+    expect(error).toBeInstanceOf(SessionConfigurationError);
+    expect((error as SessionConfigurationError).option).toBe(option);
+    expect((error as Error).message).toContain(`\`${option}\``);
+  });
+
+  it('stop forRootAsync from compiling when the factory returns a bad option', async () => {
+    let error: unknown;
+    try {
+      await Test.createTestingModule({
+        imports: [
+          SessionModule.forRootAsync({
+            imports: [AppConfigModule],
+            inject: [APP_CONFIG],
+            useFactory: (config: AppConfig) => ({ secret: config.sessionSecret.slice(0, 8), validateUser: validateTestUser }),
+          }),
+        ],
+      }).compile();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SessionConfigurationError);
+    expect((error as SessionConfigurationError).option).toBe('secret');
+  });
+});
+
+describe.each(ADAPTERS)('SessionModule configuration over %s', (adapter) => {
+  const apps: INestApplication[] = [];
+
+  async function track(app: Promise<INestApplication>): Promise<INestApplication> {
+    const started = await app;
+    apps.push(started);
+    return started;
+  }
+
+  afterEach(async () => {
+    while (apps.length > 0) await apps.pop()!.close();
+  });
+
+  it('forRootAsync takes its options from a provider of another module and logs in over HTTP', async () => {
+    const seen: AppConfig[] = [];
+    const factory = (config: AppConfig) => {
+      seen.push(config);
+      return { secret: config.sessionSecret, validateUser: validateTestUser, idleTimeout: config.idle };
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [SessionModule.forRootAsync({ imports: [AppConfigModule], inject: [APP_CONFIG], useFactory: factory, routes: true })],
+    }).compile();
+    const app = await track(startApp(moduleRef, adapter));
+
+    expect(seen).toEqual([{ sessionSecret: TEST_SECRET, idle: '15m' }]);
+    const cookie = await login(app);
+    const me = await request(app.getHttpServer()).get('/auth/me').set('Cookie', cookie).expect(200);
+    expect(me.body.user).toMatchObject({ id: 'u-alice' });
+    await request(app.getHttpServer()).get('/auth/me').expect(401);
+  });
+
+  it('lets a feature module that does not import SessionModule use its guard when isGlobal is true', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, isGlobal: true, routes: true }),
+        FeatureModule,
+      ],
+    }).compile();
+    const app = await track(startApp(moduleRef, adapter));
+
+    await request(app.getHttpServer()).get('/feature').expect(401);
+    const cookie = await login(app);
+    const response = await request(app.getHttpServer()).get('/feature').set('Cookie', cookie).expect(200);
+    expect(response.body).toEqual({ message: 'hello u-alice' });
+  });
+
+  it('mounts the built-in routes under a custom prefix and not under /auth', async () => {
+    const app = await track(
+      (async () => {
+        const moduleRef = await Test.createTestingModule({
+          imports: [SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, routes: { prefix: 'account' } })],
+        }).compile();
+        return startApp(moduleRef, adapter);
+      })(),
+    );
+    await request(app.getHttpServer()).post('/auth/login').send(ALICE).expect(404);
+    const cookie = await login(app, '/account/login');
+    await request(app.getHttpServer()).get('/account/me').set('Cookie', cookie).expect(200);
+    await request(app.getHttpServer()).get('/auth/me').set('Cookie', cookie).expect(404);
+  });
+
+  it('mounts no built-in routes when routes are off', async () => {
+    const app = await track(createTestApp({ adapter, routes: false }));
+    await request(app.getHttpServer()).post('/auth/login').send(ALICE).expect(404);
+    await request(app.getHttpServer()).get('/auth/me').expect(404);
+    await request(app.getHttpServer()).get('/probe/public').expect(200);
+  });
+
+  it('uses a SessionStore instance passed as store, and leaves it open on shutdown', async () => {
+    class WatchedStore extends MemorySessionStore {
+      closed = 0;
+      override async close(): Promise<void> {
+        this.closed++;
+        await super.close();
+      }
+    }
+    const store = new WatchedStore();
+    try {
+      const app = await track(createTestApp({ adapter, session: { store } }));
+      expect(app.get(SessionStore)).toBe(store);
+      expect(store.size).toBe(0);
+      const cookie = await login(app);
+      expect(store.size).toBe(1);
+      await request(app.getHttpServer()).post('/auth/logout').set('Cookie', cookie).expect(204);
+      expect(store.size).toBe(0);
+      await apps.pop()!.close();
+      expect(store.closed).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps an ioredis client the app passed in usable after app.close()', async () => {
+    const client = new Redis(redis.url);
+    try {
+      const app = await track(createTestApp({ adapter, session: { store: { type: 'redis', client, keyPrefix: `given-${adapter}:` } } }));
+      const cookie = await login(app);
+      await request(app.getHttpServer()).get('/auth/me').set('Cookie', cookie).expect(200);
+      expect((await client.keys(`given-${adapter}:*`)).length).toBeGreaterThan(0);
+
+      await apps.pop()!.close();
+      // Give a wrongly sent QUIT time to take effect before looking.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(client.status).toBe('ready');
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it('closes the Redis connection it opened from a url on app.close()', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const clientCount = async () => (await admin.client('LIST') as string).trim().split('\n').length;
+      const before = await clientCount();
+      const app = await track(createTestApp({ adapter, session: { store: { type: 'redis', url: redis.url, keyPrefix: `owned-${adapter}:` } } }));
+      await login(app);
+      const store = app.get<RedisSessionStore>(SessionStore);
+      expect(store).toBeInstanceOf(RedisSessionStore);
+      expect(store.client.status).toBe('ready');
+      expect(await clientCount()).toBe(before + 1);
+
+      await apps.pop()!.close();
+      // quit() resolves on Redis' OK; the socket closes right after.
+      let after = await clientCount();
+      for (let i = 0; i < 50 && (after !== before || store.client.status !== 'end'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        after = await clientCount();
+      }
+      expect(store.client.status).toBe('end');
+      expect(after).toBe(before);
+    } finally {
+      await admin.quit();
+    }
+  });
+});
+
+describe('SessionModule without isGlobal', () => {
+  it('cannot resolve its guard in a feature module that does not import it', async () => {
+    let error: unknown;
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser }), FeatureModule],
+      }).compile();
+      await moduleRef.close();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/SessionGuard|RequestSessions/);
+  });
+});
