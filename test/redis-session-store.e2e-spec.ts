@@ -1,0 +1,398 @@
+/**
+ * Facts about RedisSessionStore that the generic contract cannot see, checked by looking into a
+ * private redis-server with a separate ioredis client.
+ */
+import { Redis } from 'ioredis';
+import { SessionConfigurationError, SessionStoreUnavailableError } from '../src/core/errors.js';
+import { newSessionToken, randomSlotTag, randomToken, refOf, sha256, slotTagForUser, type SessionToken } from '../src/core/session-token.js';
+import { RedisSessionStore } from '../src/stores/redis-session-store.js';
+import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import { makeRecord, peek, sleep, uniqueUserId } from './support/session-store-contract.js';
+
+const HOUR = 3_600_000;
+
+function inspectorFor(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1 });
+}
+
+/** Closes a client we made, without arming ioredis' stray timer on an already-ended client. */
+async function closeClient(client: Redis | undefined): Promise<void> {
+  if (!client || client.status === 'end') return;
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
+function uniquePrefix(): string {
+  return `rt-${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}:`;
+}
+
+/** The Redis Cluster hash tag of a key: the text between the first `{` and the next `}`, if non-empty. */
+function hashTagOf(key: string): string | null {
+  const open = key.indexOf('{');
+  if (open < 0) return null;
+  const close = key.indexOf('}', open + 1);
+  if (close <= open + 1) return null;
+  return key.slice(open + 1, close);
+}
+
+describe('RedisSessionStore', () => {
+  let server: RedisServerHandle;
+  let inspector: Redis;
+  const stores: RedisSessionStore[] = [];
+
+  /** A store on the private server with its own key prefix; closed after the test. */
+  function newStore(keyPrefix = uniquePrefix()): { store: RedisSessionStore; keyPrefix: string } {
+    const store = new RedisSessionStore({ url: server.url, keyPrefix });
+    stores.push(store);
+    return { store, keyPrefix };
+  }
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    inspector = inspectorFor(server.url);
+  });
+
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+  });
+
+  afterAll(async () => {
+    await closeClient(inspector);
+    await server?.stop();
+  });
+
+  describe('what it writes to Redis', () => {
+    /** Creates a mix of sessions the way an app would, returning every token involved. */
+    async function populate(store: RedisSessionStore, userId: string): Promise<SessionToken[]> {
+      const tokens: SessionToken[] = [];
+      for (let i = 0; i < 3; i++) {
+        const token = newSessionToken(slotTagForUser(userId));
+        tokens.push(token);
+        await store.create(refOf(token), makeRecord(userId, { data: { i: String(i) } }), HOUR);
+      }
+      const anonymous = newSessionToken(randomSlotTag());
+      tokens.push(anonymous);
+      await store.create(refOf(anonymous), makeRecord(null, { data: { visits: '1' } }), HOUR);
+      await store.update(refOf(tokens[0]), { data: { cart: '["x"]' }, user: JSON.stringify({ id: userId, roles: ['admin'] }) });
+      // Rotate one session: the old token must leave no trace either.
+      const rotated = newSessionToken(tokens[1].tag);
+      tokens.push(rotated);
+      expect(await store.rename(refOf(tokens[1]), refOf(rotated))).toBe(true);
+      await store.read(refOf(tokens[2]), { now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs: 0 });
+      return tokens;
+    }
+
+    it('never puts a raw token in a key or a value, only its SHA-256 digest in the key', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const tokens = await populate(store, userId);
+
+      const keys = await inspector.keys(`${keyPrefix}*`);
+      expect(keys.length).toBeGreaterThanOrEqual(5);
+      const values: string[] = [];
+      for (const key of keys) {
+        if ((await inspector.type(key)) === 'hash') values.push(...Object.values(await inspector.hgetall(key)));
+        else values.push(...(await inspector.zrange(key, 0, -1)));
+      }
+      for (const { token } of tokens) {
+        for (const key of keys) expect(key).not.toContain(token);
+        for (const value of values) expect(value).not.toContain(token);
+      }
+      // Live sessions are found under the digest of their token (tokens[1] was renamed away).
+      for (const token of [tokens[0], tokens[2], tokens[3], tokens[4]]) {
+        expect(keys.some((key) => key.endsWith(sha256(token.token)))).toBe(true);
+      }
+      expect(keys.some((key) => key.endsWith(sha256(tokens[1].token)))).toBe(false);
+    });
+
+    it('gives every key it writes a TTL, sessions and the user index alike, and the index outlives its sessions', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      await populate(store, userId);
+      await store.listByUser(userId);
+
+      const keys = await inspector.keys(`${keyPrefix}*`);
+      const indexKey = `${keyPrefix}{${slotTagForUser(userId)}}:u`;
+      expect(keys).toContain(indexKey);
+      const ttls = new Map<string, number>();
+      for (const key of keys) ttls.set(key, await inspector.pttl(key));
+      for (const [key, ttl] of ttls) {
+        expect({ key, ttl: ttl > 0 }).toEqual({ key, ttl: true });
+        expect(ttl).toBeLessThanOrEqual(HOUR);
+      }
+      const userSessionKeys = keys.filter((key) => key.startsWith(`${keyPrefix}{${slotTagForUser(userId)}}:s:`));
+      expect(userSessionKeys).toHaveLength(3);
+      for (const key of userSessionKeys) expect(ttls.get(indexKey)!).toBeGreaterThanOrEqual(ttls.get(key)! - 50);
+    });
+
+    it('slides the key TTL to the idle timeout on read, never beyond the absolute deadline', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const roomy = newSessionToken(slotTagForUser(userId));
+      const tight = newSessionToken(slotTagForUser(userId));
+      const now = Date.now();
+      await store.create(refOf(roomy), makeRecord(userId, { absoluteExpiresAt: now + HOUR }), 1_000);
+      await store.create(refOf(tight), makeRecord(userId, { absoluteExpiresAt: now + 2_000 }), 1_000);
+
+      await store.read(refOf(roomy), { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 0 });
+      await store.read(refOf(tight), { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 0 });
+
+      const key = (token: SessionToken) => `${keyPrefix}{${token.tag}}:s:${sha256(token.token)}`;
+      const roomyTtl = await inspector.pttl(key(roomy));
+      const tightTtl = await inspector.pttl(key(tight));
+      expect(roomyTtl).toBeGreaterThan(59_000);
+      expect(roomyTtl).toBeLessThanOrEqual(60_000);
+      expect(tightTtl).toBeGreaterThan(1_000);
+      expect(tightTtl).toBeLessThanOrEqual(2_000);
+    });
+
+    it("keeps all keys of one user, sessions and index, under the same {hashtag}, the user's slot tag", async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const tag = slotTagForUser(userId);
+      await populate(store, userId);
+
+      const keys = await inspector.keys(`${keyPrefix}{${tag}}*`);
+      expect(keys).toHaveLength(4); // three sessions and the index
+      expect(keys).toContain(`${keyPrefix}{${tag}}:u`);
+      for (const key of keys) expect(hashTagOf(key)).toBe(tag);
+      // The anonymous session has a tag of its own, not the user's.
+      const all = await inspector.keys(`${keyPrefix}*`);
+      const others = all.filter((key) => !keys.includes(key));
+      expect(others).toHaveLength(1);
+      expect(hashTagOf(others[0])).not.toBe(tag);
+      expect(hashTagOf(others[0])).not.toBeNull();
+    });
+
+    it('writes every key under the configured keyPrefix, and under sess: by default', async () => {
+      await inspector.flushdb();
+      const { store, keyPrefix } = newStore('tenant-a:');
+      await populate(store, uniqueUserId());
+      const fallback = new RedisSessionStore({ url: server.url });
+      stores.push(fallback);
+      await populate(fallback, uniqueUserId());
+
+      const keys = await inspector.keys('*');
+      expect(keys.length).toBeGreaterThanOrEqual(10);
+      const outside = keys.filter((key) => !key.startsWith(keyPrefix) && !key.startsWith('sess:'));
+      expect(outside).toEqual([]);
+      expect(keys.filter((key) => key.startsWith(keyPrefix))).toHaveLength(5);
+      expect(keys.filter((key) => key.startsWith('sess:'))).toHaveLength(5);
+    });
+  });
+
+  describe('configuration', () => {
+    it('rejects a keyPrefix containing a brace with SessionConfigurationError', () => {
+      for (const keyPrefix of ['{app}:', 'app{:', 'app}:']) {
+        expect(() => new RedisSessionStore({ url: server.url, keyPrefix })).toThrow(SessionConfigurationError);
+      }
+    });
+
+    it('rejects zero or two Redis connection sources with SessionConfigurationError', async () => {
+      const client = new Redis(server.url, { lazyConnect: true });
+      try {
+        expect(() => new RedisSessionStore({})).toThrow(SessionConfigurationError);
+        expect(() => new RedisSessionStore({ url: server.url, options: { port: server.port } })).toThrow(SessionConfigurationError);
+        expect(() => new RedisSessionStore({ url: server.url, client })).toThrow(SessionConfigurationError);
+        expect(() => new RedisSessionStore({ options: { port: server.port }, client })).toThrow(SessionConfigurationError);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('works with an ioredis options object giving host and port', async () => {
+      const store = new RedisSessionStore({ options: { host: '127.0.0.1', port: server.port }, keyPrefix: uniquePrefix() });
+      stores.push(store);
+      const userId = uniqueUserId();
+      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const record = makeRecord(userId);
+
+      await store.create(ref, record, HOUR);
+
+      expect(await store.read(ref, peek())).toEqual(record);
+    });
+
+    it('leaves a client passed in open when the store is closed', async () => {
+      const client = new Redis(server.url);
+      try {
+        const store = new RedisSessionStore({ client, keyPrefix: uniquePrefix() });
+        const ref = refOf(newSessionToken(randomSlotTag()));
+        await store.create(ref, makeRecord(null), HOUR);
+        expect(await store.read(ref, peek())).not.toBeNull();
+
+        await store.close();
+
+        expect(client.status).toBe('ready');
+        expect(await client.ping()).toBe('PONG');
+        expect(await store.read(ref, peek())).not.toBeNull();
+      } finally {
+        await closeClient(client);
+      }
+    });
+
+    it('closes the connection it opened itself from a url', async () => {
+      const name = `owned-${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}`;
+      const store = new RedisSessionStore({ url: `${server.url}?connectionName=${name}`, keyPrefix: uniquePrefix() });
+      await store.read(refOf(newSessionToken(randomSlotTag())), peek());
+      expect(await inspector.client('LIST')).toContain(`name=${name}`);
+
+      await store.close();
+
+      // QUIT is acknowledged just before the socket closes: allow the close a moment to land.
+      const deadline = Date.now() + 2_000;
+      const stillOpen = async () => store.client.status !== 'end' || ((await inspector.client('LIST')) as string).includes(`name=${name}`);
+      while ((await stillOpen()) && Date.now() < deadline) await sleep(20);
+      expect(store.client.status).toBe('end');
+      expect(await inspector.client('LIST')).not.toContain(`name=${name}`);
+    });
+  });
+
+  describe('round trips', () => {
+    /**
+     * Everything the store's own connection sends to Redis while `action` runs, seen through
+     * MONITOR. Commands a script runs inside Redis come from 'lua', not from the connection.
+     */
+    async function commandsDuring(
+      connectionName: string,
+      action: () => Promise<unknown>,
+    ): Promise<{ fromStore: string[][]; fromLua: string[][] }> {
+      const list = (await inspector.client('LIST')) as string;
+      const line = list.split('\n').find((entry) => entry.includes(` name=${connectionName} `));
+      expect(line).toBeDefined();
+      const address = /\baddr=(\S+)/.exec(line!)![1];
+
+      const monitor = await inspector.monitor();
+      const begin = `begin-${randomToken(6)}`;
+      const end = `end-${randomToken(6)}`;
+      const seen: Array<{ args: string[]; source: string }> = [];
+      let ended!: () => void;
+      const endSeen = new Promise<void>((resolve) => (ended = resolve));
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        seen.push({ args, source });
+        if (args[0]?.toLowerCase() === 'echo' && args[1] === end) ended();
+      });
+      try {
+        // MONITOR output is ordered by execution, so ECHO markers bracket what the action sent.
+        await inspector.echo(begin);
+        await action();
+        await inspector.echo(end);
+        await endSeen;
+      } finally {
+        await closeClient(monitor);
+      }
+      const from = seen.findIndex((entry) => entry.args[1] === begin);
+      const to = seen.findIndex((entry) => entry.args[1] === end);
+      expect(from).toBeGreaterThanOrEqual(0);
+      const window = seen.slice(from + 1, to);
+      return {
+        fromStore: window.filter((entry) => entry.source === address).map((entry) => entry.args),
+        fromLua: window.filter((entry) => entry.source === 'lua').map((entry) => entry.args),
+      };
+    }
+
+    it('reads an existing session, and slides its expiry, in exactly one round trip', async () => {
+      const connectionName = `reader-${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}`;
+      const store = new RedisSessionStore({
+        options: { host: '127.0.0.1', port: server.port, connectionName },
+        keyPrefix: uniquePrefix(),
+      });
+      stores.push(store);
+      const userId = uniqueUserId();
+      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const lastSeenAt = Date.now() - 10_000;
+      await store.create(ref, makeRecord(userId, { lastSeenAt }), HOUR);
+      // Warm up: the first use of a script may need an extra EVAL to load it.
+      await store.read(ref, peek());
+
+      let read: Awaited<ReturnType<typeof store.read>> = null;
+      const plain = await commandsDuring(connectionName, async () => (read = await store.read(ref, peek())));
+      expect(read).not.toBeNull();
+      expect(read!.lastSeenAt).toBe(lastSeenAt);
+      expect(plain.fromStore).toHaveLength(1);
+      expect(plain.fromStore[0][0].toLowerCase()).toMatch(/^eval(sha)?$/);
+
+      const now = Date.now();
+      const sliding = await commandsDuring(
+        connectionName,
+        async () => (read = await store.read(ref, { now, idleTimeoutMs: HOUR, touchIntervalMs: 1_000 })),
+      );
+      expect(read!.lastSeenAt).toBe(now);
+      expect(sliding.fromStore).toHaveLength(1);
+      expect(sliding.fromStore[0][0].toLowerCase()).toMatch(/^eval(sha)?$/);
+      // The slide happened inside that one script call.
+      expect(sliding.fromLua.map((args) => args[0].toLowerCase())).toEqual(expect.arrayContaining(['hgetall', 'hset', 'pexpire']));
+    });
+  });
+});
+
+describe('RedisSessionStore while Redis is down', () => {
+  let server: RedisServerHandle;
+  let store: RedisSessionStore;
+  const operationTimeoutMs = 500;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    store = new RedisSessionStore({ url: server.url, keyPrefix: uniquePrefix(), operationTimeoutMs });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  async function timed<T>(action: () => Promise<T>): Promise<{ error: unknown; elapsed: number }> {
+    const started = Date.now();
+    try {
+      await action();
+      return { error: undefined, elapsed: Date.now() - started };
+    } catch (error) {
+      return { error, elapsed: Date.now() - started };
+    }
+  }
+
+  it('rejects every operation with SessionStoreUnavailableError within operationTimeoutMs plus a margin, then recovers on its own', async () => {
+    const userId = uniqueUserId();
+    const ref = refOf(newSessionToken(slotTagForUser(userId)));
+    await store.create(ref, makeRecord(userId), HOUR);
+    expect(await store.read(ref, peek())).not.toBeNull();
+
+    await server.stop();
+
+    const operations: Array<[string, () => Promise<unknown>]> = [
+      ['read', () => store.read(ref, peek())],
+      ['read again', () => store.read(ref, peek())],
+      ['create', () => store.create(refOf(newSessionToken(slotTagForUser(userId))), makeRecord(userId), HOUR)],
+      ['update', () => store.update(ref, { data: { a: '1' } })],
+      ['listByUser', () => store.listByUser(userId)],
+      ['destroy', () => store.destroy(ref)],
+    ];
+    for (const [name, operation] of operations) {
+      const { error, elapsed } = await timed(operation);
+      expect({ name, error }).toEqual({ name, error: expect.any(SessionStoreUnavailableError) });
+      expect({ name, elapsed }).toEqual({ name, elapsed: expect.any(Number) });
+      expect(elapsed).toBeLessThan(operationTimeoutMs + 700);
+    }
+
+    await server.restart();
+
+    // The server lost its data (no persistence); a new session works again without a new store.
+    const fresh = refOf(newSessionToken(slotTagForUser(userId)));
+    const deadline = Date.now() + 10_000;
+    let recovered = false;
+    while (!recovered && Date.now() < deadline) {
+      try {
+        await store.create(fresh, makeRecord(userId), HOUR);
+        recovered = true;
+      } catch (error) {
+        expect(error).toBeInstanceOf(SessionStoreUnavailableError);
+        await sleep(200);
+      }
+    }
+    expect(recovered).toBe(true);
+    expect(await store.read(fresh, peek())).not.toBeNull();
+    expect(await store.read(ref, peek())).toBeNull();
+  });
+});

@@ -1,0 +1,527 @@
+/**
+ * The SessionStore contract (src/stores/session-store.interface.ts) as a reusable jest suite.
+ * Call describeSessionStoreContract() from a spec file with a setup that builds a fresh store.
+ * Refs are built exactly as SessionManager builds them: user sessions carry the user's slot tag,
+ * anonymous sessions a random one.
+ */
+import {
+  newSessionToken,
+  randomSlotTag,
+  randomToken,
+  refOf,
+  slotTagForUser,
+  type SessionRef,
+} from '../../src/core/session-token.js';
+import type { SessionRecord, SessionStore, TouchPolicy } from '../../src/stores/session-store.interface.js';
+
+export interface StoreUnderTest {
+  store: SessionStore;
+  cleanup(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A user id no other test uses, so tests sharing one backend cannot see each other's sessions. */
+export function uniqueUserId(): string {
+  return `user-${randomToken(6)}`;
+}
+
+/** A ref for a session of `userId`, with the user's slot tag, as SessionManager makes it. */
+export function userRef(userId: string): SessionRef {
+  return refOf(newSessionToken(slotTagForUser(userId)));
+}
+
+/** A ref for an anonymous session, with a random slot tag, as SessionManager makes it. */
+export function anonymousRef(): SessionRef {
+  return refOf(newSessionToken(randomSlotTag()));
+}
+
+export function makeRecord(userId: string | null, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now();
+  return {
+    handle: randomToken(16),
+    userId,
+    user: userId === null ? null : JSON.stringify({ id: userId, roles: ['user'] }),
+    createdAt: now,
+    lastSeenAt: now,
+    absoluteExpiresAt: now + HOUR,
+    userAgent: 'contract-test/1.0',
+    ip: '203.0.113.7',
+    data: {},
+    ...overrides,
+  };
+}
+
+/** A read that never slides (touchIntervalMs far in the future). */
+export function peek(overrides: Partial<TouchPolicy> = {}): TouchPolicy {
+  return { now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs: HOUR, ...overrides };
+}
+
+export function describeSessionStoreContract(name: string, setup: () => Promise<StoreUnderTest>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: SessionStore;
+
+    beforeEach(async () => {
+      subject = await setup();
+      store = subject.store;
+    });
+
+    afterEach(async () => {
+      await subject?.cleanup();
+    });
+
+    /** Creates a user session and returns its ref and the record that was stored. */
+    async function createUserSession(
+      userId: string,
+      overrides: Partial<SessionRecord> = {},
+      ttlMs = HOUR,
+    ): Promise<{ ref: SessionRef; record: SessionRecord }> {
+      const ref = userRef(userId);
+      const record = makeRecord(userId, overrides);
+      await store.create(ref, record, ttlMs);
+      return { ref, record };
+    }
+
+    const handlesOf = (records: SessionRecord[]): string[] => records.map((record) => record.handle).sort();
+
+    describe('read and create', () => {
+      it('reading a ref that was never created gives null', async () => {
+        expect(await store.read(anonymousRef(), peek())).toBeNull();
+        expect(await store.read(userRef(uniqueUserId()), peek())).toBeNull();
+      });
+
+      it('a created user session reads back with its data, user, handle and times unchanged', async () => {
+        const userId = uniqueUserId();
+        const { ref, record } = await createUserSession(userId, {
+          data: { cart: '["apple","pear"]', theme: '"dark"' },
+        });
+
+        const read = await store.read(ref, peek());
+
+        expect(read).toEqual(record);
+      });
+
+      it('a created anonymous session reads back with userId and user null', async () => {
+        const ref = anonymousRef();
+        const record = makeRecord(null, { data: { visits: '3' }, userAgent: null, ip: null });
+        await store.create(ref, record, HOUR);
+
+        expect(await store.read(ref, peek())).toEqual(record);
+      });
+
+      it('a record returned by read is a copy: changing it does not change the stored session', async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), { data: { a: '1' } });
+
+        const first = (await store.read(ref, peek()))!;
+        first.data.a = '"tampered"';
+        first.data.extra = '"x"';
+        first.user = '{"id":"someone-else"}';
+
+        expect(await store.read(ref, peek())).toEqual(record);
+      });
+
+      it('sessions of the same user under different refs are independent', async () => {
+        const userId = uniqueUserId();
+        const one = await createUserSession(userId, { data: { n: '1' } });
+        const two = await createUserSession(userId, { data: { n: '2' } });
+
+        expect((await store.read(one.ref, peek()))?.data).toEqual({ n: '1' });
+        expect((await store.read(two.ref, peek()))?.data).toEqual({ n: '2' });
+      });
+    });
+
+    describe('sliding the idle expiry on read', () => {
+      it('does not slide while lastSeenAt is younger than touchIntervalMs', async () => {
+        const createdAt = Date.now() - 1_000;
+        const { ref } = await createUserSession(uniqueUserId(), { createdAt, lastSeenAt: createdAt });
+
+        const now = Date.now();
+        const read = await store.read(ref, { now, idleTimeoutMs: HOUR, touchIntervalMs: 10_000 });
+        expect(read?.lastSeenAt).toBe(createdAt);
+
+        // Nothing was written either: a later read still sees the original lastSeenAt.
+        expect((await store.read(ref, peek()))?.lastSeenAt).toBe(createdAt);
+      });
+
+      it('slides lastSeenAt to now once lastSeenAt is exactly touchIntervalMs old, and keeps it', async () => {
+        const lastSeenAt = Date.now() - 5_000;
+        const { ref, record } = await createUserSession(uniqueUserId(), { createdAt: lastSeenAt, lastSeenAt });
+
+        const now = lastSeenAt + 5_000;
+        const read = await store.read(ref, { now, idleTimeoutMs: HOUR, touchIntervalMs: 5_000 });
+        expect(read).toEqual({ ...record, lastSeenAt: now });
+
+        expect((await store.read(ref, peek()))?.lastSeenAt).toBe(now);
+      });
+
+      it('a read that does not slide leaves the idle expiry where it was', async () => {
+        const { ref } = await createUserSession(uniqueUserId(), {}, 300);
+
+        const started = Date.now();
+        while (Date.now() - started < 200) {
+          expect(await store.read(ref, peek({ idleTimeoutMs: 300, touchIntervalMs: 10_000 }))).not.toBeNull();
+          await sleep(40);
+        }
+        await sleep(500 - (Date.now() - started));
+
+        expect(await store.read(ref, peek({ idleTimeoutMs: 300, touchIntervalMs: 10_000 }))).toBeNull();
+      });
+    });
+
+    describe('expiry', () => {
+      it('a session created with ttlMs 300 is gone after 500 ms', async () => {
+        const { ref } = await createUserSession(uniqueUserId(), {}, 300);
+        expect(await store.read(ref, peek())).not.toBeNull();
+
+        await sleep(500);
+
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('reading within the idle window keeps a session alive past its original ttl, and it expires once reads stop', async () => {
+        const idle = { idleTimeoutMs: 400, touchIntervalMs: 50 };
+        const { ref } = await createUserSession(uniqueUserId(), {}, 400);
+
+        const started = Date.now();
+        while (Date.now() - started < 1_000) {
+          await sleep(100);
+          expect(await store.read(ref, { now: Date.now(), ...idle })).not.toBeNull();
+        }
+        // Alive well past the original 400 ms ttl...
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+        expect(await store.read(ref, { now: Date.now(), ...idle })).not.toBeNull();
+
+        // ...and gone one idle period (plus margin) after the last read.
+        await sleep(650);
+        expect(await store.read(ref, { now: Date.now(), ...idle })).toBeNull();
+      });
+
+      it('sliding never keeps a session past absoluteExpiresAt', async () => {
+        const createdAt = Date.now();
+        const deadline = createdAt + 400;
+        const { ref } = await createUserSession(uniqueUserId(), { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: deadline }, 300);
+
+        const reads: Array<{ at: number; alive: boolean }> = [];
+        while (Date.now() < deadline + 300) {
+          const now = Date.now();
+          const record = await store.read(ref, { now, idleTimeoutMs: 300, touchIntervalMs: 0 });
+          reads.push({ at: now, alive: record !== null });
+          await sleep(40);
+        }
+
+        // Alive while read often enough before the deadline, never alive at or after it.
+        expect(reads.filter((read) => read.at < deadline - 60).every((read) => read.alive)).toBe(true);
+        expect(reads.filter((read) => read.at < deadline - 60).length).toBeGreaterThan(3);
+        expect(reads.filter((read) => read.at >= deadline && read.alive)).toEqual([]);
+        expect(reads.filter((read) => read.at >= deadline).length).toBeGreaterThan(3);
+      });
+
+      it('a session is gone at its absolute deadline even when created with a longer ttl', async () => {
+        const userId = uniqueUserId();
+        const createdAt = Date.now();
+        const { ref } = await createUserSession(
+          userId,
+          { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: createdAt + 300 },
+          5_000,
+        );
+
+        await sleep(500);
+
+        // A read that does not slide must still honour the absolute deadline.
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+    });
+
+    describe('update', () => {
+      it('sets the given data keys, deletes keys patched to null and leaves everything else as it was', async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), {
+          data: { keep: '"kept"', change: '1', drop: 'true' },
+        });
+
+        expect(await store.update(ref, { data: { change: '2', added: '{"x":1}', drop: null } })).toBe(true);
+
+        expect(await store.read(ref, peek())).toEqual({
+          ...record,
+          data: { keep: '"kept"', change: '2', added: '{"x":1}' },
+        });
+      });
+
+      it('replaces the stored user when the patch carries one, without touching data', async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), { data: { a: '1' } });
+        const promoted = JSON.stringify({ id: record.userId, roles: ['user', 'admin'] });
+
+        expect(await store.update(ref, { user: promoted })).toBe(true);
+
+        expect(await store.read(ref, peek())).toEqual({ ...record, user: promoted });
+      });
+
+      it('20 concurrent updates that each set their own key all survive', async () => {
+        const { ref } = await createUserSession(uniqueUserId(), { data: { base: '0' } });
+
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.update(ref, { data: { [`key${i}`]: String(i) } })),
+        );
+
+        expect(results).toEqual(Array(20).fill(true));
+        const expected: Record<string, string> = { base: '0' };
+        for (let i = 0; i < 20; i++) expected[`key${i}`] = String(i);
+        expect((await store.read(ref, peek()))?.data).toEqual(expected);
+      });
+
+      it('returns false for a session that never existed and does not create it', async () => {
+        const ref = userRef(uniqueUserId());
+
+        expect(await store.update(ref, { data: { a: '1' }, user: '{"id":"x"}' })).toBe(false);
+
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('returns false for a destroyed session and does not bring it back', async () => {
+        const userId = uniqueUserId();
+        const { ref } = await createUserSession(userId, { data: { a: '1' } });
+        await store.destroy(ref);
+
+        expect(await store.update(ref, { data: { late: '"write"' } })).toBe(false);
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it('returns false for an expired session and does not bring it back', async () => {
+        const { ref } = await createUserSession(uniqueUserId(), {}, 150);
+        await sleep(350);
+
+        expect(await store.update(ref, { data: { late: '"write"' } })).toBe(false);
+
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+    });
+
+    describe('rename', () => {
+      it('moves the session to the new ref with its data, user, handle and deadlines; the old ref reads null', async () => {
+        const userId = uniqueUserId();
+        const { ref: from, record } = await createUserSession(userId, { data: { cart: '[1,2]' } });
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(true);
+
+        expect(await store.read(from, peek())).toBeNull();
+        expect(await store.read(to, peek())).toEqual(record);
+      });
+
+      it("updates the user's index: the renamed session is listed once and can be revoked by its handle", async () => {
+        const userId = uniqueUserId();
+        const { ref: from, record } = await createUserSession(userId);
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(true);
+
+        expect(await store.listByUser(userId)).toEqual([record]);
+        expect(await store.destroyByHandle(userId, record.handle)).toBe(true);
+        expect(await store.read(to, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it('an anonymous session can be renamed too', async () => {
+        const from = anonymousRef();
+        const record = makeRecord(null, { data: { a: '1' } });
+        await store.create(from, record, HOUR);
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(true);
+
+        expect(await store.read(from, peek())).toBeNull();
+        expect(await store.read(to, peek())).toEqual(record);
+      });
+
+      it('keeps the idle expiry: a renamed session with a 300 ms ttl is gone after 500 ms', async () => {
+        const { ref: from } = await createUserSession(uniqueUserId(), {}, 300);
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(true);
+        await sleep(500);
+
+        expect(await store.read(to, peek())).toBeNull();
+      });
+
+      it('returns false for a missing session and creates nothing at either ref', async () => {
+        const userId = uniqueUserId();
+        const from = userRef(userId);
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(false);
+
+        expect(await store.read(from, peek())).toBeNull();
+        expect(await store.read(to, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it('returns false for a destroyed session and does not bring it back under the new ref', async () => {
+        const { ref: from } = await createUserSession(uniqueUserId());
+        await store.destroy(from);
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(false);
+        expect(await store.read(to, peek())).toBeNull();
+      });
+    });
+
+    describe('destroy', () => {
+      it("removes the session and its entry in the user's list", async () => {
+        const userId = uniqueUserId();
+        const { ref } = await createUserSession(userId);
+        const other = await createUserSession(userId);
+
+        await store.destroy(ref);
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([other.record]);
+      });
+
+      it('is idempotent and does not throw for a ref that never existed', async () => {
+        const { ref } = await createUserSession(uniqueUserId());
+        await store.destroy(ref);
+
+        await expect(store.destroy(ref)).resolves.toBeUndefined();
+        await expect(store.destroy(userRef(uniqueUserId()))).resolves.toBeUndefined();
+        await expect(store.destroy(anonymousRef())).resolves.toBeUndefined();
+      });
+
+      it('destroys an anonymous session', async () => {
+        const ref = anonymousRef();
+        await store.create(ref, makeRecord(null), HOUR);
+
+        await store.destroy(ref);
+
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+    });
+
+    describe('listByUser', () => {
+      it("returns exactly the user's live sessions: no other user's, no anonymous ones", async () => {
+        const alice = uniqueUserId();
+        const bob = uniqueUserId();
+        const a1 = await createUserSession(alice, { data: { n: '1' } });
+        const a2 = await createUserSession(alice, { data: { n: '2' } });
+        const b1 = await createUserSession(bob);
+        const anonymous = makeRecord(null);
+        await store.create(anonymousRef(), anonymous, HOUR);
+
+        const aliceSessions = await store.listByUser(alice);
+        expect(handlesOf(aliceSessions)).toEqual([a1.record.handle, a2.record.handle].sort());
+        expect(aliceSessions).toEqual(expect.arrayContaining([a1.record, a2.record]));
+        expect(await store.listByUser(bob)).toEqual([b1.record]);
+        expect(await store.listByUser(uniqueUserId())).toEqual([]);
+      });
+
+      it('drops a session once it has expired', async () => {
+        const userId = uniqueUserId();
+        const short = await createUserSession(userId, {}, 200);
+        const long = await createUserSession(userId);
+        expect(handlesOf(await store.listByUser(userId))).toEqual([short.record.handle, long.record.handle].sort());
+
+        await sleep(400);
+
+        expect(await store.listByUser(userId)).toEqual([long.record]);
+      });
+
+      it('drops a session once it has been destroyed', async () => {
+        const userId = uniqueUserId();
+        const { ref } = await createUserSession(userId);
+
+        await store.destroy(ref);
+
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+    });
+
+    describe('destroyByHandle', () => {
+      it("destroys the user's own session and returns true, then false the second time", async () => {
+        const userId = uniqueUserId();
+        const doomed = await createUserSession(userId);
+        const kept = await createUserSession(userId);
+
+        expect(await store.destroyByHandle(userId, doomed.record.handle)).toBe(true);
+
+        expect(await store.read(doomed.ref, peek())).toBeNull();
+        expect(await store.read(kept.ref, peek())).toEqual(kept.record);
+        expect(await store.listByUser(userId)).toEqual([kept.record]);
+        expect(await store.destroyByHandle(userId, doomed.record.handle)).toBe(false);
+      });
+
+      it("returns false for an unknown handle and for another user's handle, destroying nothing", async () => {
+        const alice = uniqueUserId();
+        const mallory = uniqueUserId();
+        const victim = await createUserSession(alice);
+        await createUserSession(mallory);
+
+        expect(await store.destroyByHandle(alice, randomToken(16))).toBe(false);
+        expect(await store.destroyByHandle(mallory, victim.record.handle)).toBe(false);
+        expect(await store.destroyByHandle(uniqueUserId(), victim.record.handle)).toBe(false);
+
+        expect(await store.read(victim.ref, peek())).toEqual(victim.record);
+        expect(await store.listByUser(alice)).toEqual([victim.record]);
+      });
+
+      it('returns false for the handle of a session that has expired', async () => {
+        const userId = uniqueUserId();
+        const { record } = await createUserSession(userId, {}, 150);
+        await sleep(350);
+
+        expect(await store.destroyByHandle(userId, record.handle)).toBe(false);
+      });
+    });
+
+    describe('destroyByUser', () => {
+      it('destroys every session of the user and returns how many, leaving other users and anonymous sessions alone', async () => {
+        const alice = uniqueUserId();
+        const bob = uniqueUserId();
+        const mine = [await createUserSession(alice), await createUserSession(alice), await createUserSession(alice)];
+        const bobs = await createUserSession(bob);
+        const anonymousRefValue = anonymousRef();
+        const anonymous = makeRecord(null);
+        await store.create(anonymousRefValue, anonymous, HOUR);
+
+        expect(await store.destroyByUser(alice)).toBe(3);
+
+        for (const { ref } of mine) expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(alice)).toEqual([]);
+        expect(await store.read(bobs.ref, peek())).toEqual(bobs.record);
+        expect(await store.read(anonymousRefValue, peek())).toEqual(anonymous);
+        expect(await store.destroyByUser(alice)).toBe(0);
+      });
+
+      it('with keepHandle keeps that one session and returns the count of the others', async () => {
+        const userId = uniqueUserId();
+        const kept = await createUserSession(userId);
+        const others = [await createUserSession(userId), await createUserSession(userId)];
+
+        expect(await store.destroyByUser(userId, kept.record.handle)).toBe(2);
+
+        expect(await store.read(kept.ref, peek())).toEqual(kept.record);
+        for (const { ref } of others) expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([kept.record]);
+        expect(await store.destroyByUser(userId, kept.record.handle)).toBe(0);
+      });
+
+      it('counts only sessions that were still alive', async () => {
+        const userId = uniqueUserId();
+        await createUserSession(userId, {}, 150);
+        await createUserSession(userId);
+        await createUserSession(userId);
+        await sleep(350);
+
+        expect(await store.destroyByUser(userId)).toBe(2);
+      });
+
+      it('returns 0 for a user without sessions', async () => {
+        expect(await store.destroyByUser(uniqueUserId())).toBe(0);
+        expect(await store.destroyByUser(uniqueUserId(), randomToken(16))).toBe(0);
+      });
+    });
+  });
+}
