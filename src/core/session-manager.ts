@@ -85,7 +85,9 @@ export class SessionManager {
   async commit(session: Session): Promise<void> {
     if (session.changes.size === 0) return;
     if (session.token === null) {
-      await this.create(session, null);
+      // Only deletions on a visitor with no session: nothing to store, so no session is created.
+      if (Object.keys(session.mergedData()).length === 0) session.changes.clear();
+      else await this.create(session, null);
       return;
     }
     // False means the session was destroyed meanwhile (logout elsewhere): the write is dropped

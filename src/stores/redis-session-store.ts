@@ -146,7 +146,12 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async close(): Promise<void> {
-    if (!this.ownsClient) return;
+    if (!this.ownsClient || this.client.status === 'end') return;
+    // QUIT on a connection that is not up would leave ioredis reconnecting; drop it instead.
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {
