@@ -10,7 +10,10 @@ export {
 } from './core/errors.js';
 export { Session } from './core/session.js';
 export type { SessionInfo } from './core/session-manager.js';
+export type { TokenPair } from './core/jwt/token-issuer.js';
+export type { JwtAlgorithm, JwtKeyOption } from './core/jwt/jwt-keys.js';
 export type {
+  JwtOptions,
   AuthMode,
   SameSite,
   SessionCookieOptions,
@@ -29,6 +32,8 @@ export { AuthController } from './nest/auth.controller.js';
 export { AuthService } from './nest/auth.service.js';
 export { CurrentSession, CurrentUser, Public, Roles } from './nest/decorators.js';
 export { AuthenticatedGuard } from './nest/guards/authenticated.guard.js';
+export { JwtGuard } from './nest/guards/jwt.guard.js';
+export { JwksController } from './nest/jwks.controller.js';
 export { LocalAuthGuard } from './nest/guards/local-auth.guard.js';
 export { RolesGuard } from './nest/guards/roles.guard.js';
 export { SessionGuard } from './nest/guards/session.guard.js';

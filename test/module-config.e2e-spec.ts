@@ -86,7 +86,7 @@ describe('SessionModule configuration errors', () => {
   it.each([
     ['a short secret', { secret: 'too-short' }, 'secret'],
     ['an absolute timeout shorter than the idle timeout', { idleTimeout: '1h', absoluteTimeout: '30m' }, 'absoluteTimeout'],
-    ['an unknown mode', { mode: 'jwt' }, 'mode'],
+    ['an unknown mode', { mode: 'oauth' }, 'mode'],
     ['a misspelt option', { idleTimout: '1h' }, 'idleTimout'],
     ["sameSite 'none' without secure", { cookie: { sameSite: 'none' } }, 'cookie.sameSite'],
   ])('stop the app from compiling on %s, with a SessionConfigurationError naming the option', async (_label, options, option) => {

@@ -36,7 +36,8 @@ export type InvalidSessionReason =
   | 'bad-signature'
   | 'not-found'
   | 'expired'
-  | 'duplicate-cookie';
+  | 'duplicate-cookie'
+  | 'refresh-reused';
 
 /**
  * The session store could not answer in time (network, Redis down, timeout). Requests that

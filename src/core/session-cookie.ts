@@ -5,6 +5,8 @@ import type { ResolvedCookieOptions } from './session-options.js';
 export interface RequestFacts {
   /** The raw Cookie header, if any. */
   cookieHeader: string | undefined;
+  /** The raw Authorization header, if any. */
+  authorization?: string;
   /** Whether the request reached the app over HTTPS (after the app's trust-proxy rules). */
   https: boolean;
   userAgent: string | undefined;

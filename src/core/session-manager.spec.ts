@@ -74,6 +74,9 @@ class LazyStore implements SessionStore {
   async destroy(ref: SessionRef) {
     this.records.delete(ref.digest);
   }
+  async rotateRefreshToken() {
+    return { outcome: 'invalid' as const };
+  }
   async listByUser() {
     return [];
   }
@@ -212,7 +215,7 @@ describe('SessionManager', () => {
       calls.length = 0;
       await manager.login(session, ALICE);
 
-      expect(calls).toEqual(['destroy', 'create']);
+      expect(calls).toEqual(['create', 'destroy']);
       expect(sink.lastPair).not.toBe(anonymous);
       expect(session.isAuthenticated).toBe(true);
       expect(session.id).not.toBe(anonymousHandle);
@@ -225,6 +228,19 @@ describe('SessionManager', () => {
       const fresh = await open(sink.lastPair);
       expect(fresh.session.authenticatedUser).toEqual(ALICE);
       expect(fresh.session.toJSON()).toEqual({ cart: ['apple'] });
+    });
+
+    it("does not carry another user's session data into a different user's login", async () => {
+      const { session, sink } = await open(undefined);
+      await manager.login(session, { id: 'u-mallory', roles: [] });
+      const mallory = await open(sink.lastPair);
+      mallory.session.set('mfaVerified', true);
+      await manager.commit(mallory.session);
+      const again = await open(sink.lastPair);
+      await manager.login(again.session, ALICE);
+      const alice = await open(again.sink.lastPair);
+      expect(alice.session.authenticatedUser).toEqual(ALICE);
+      expect(alice.session.toJSON()).toEqual({});
     });
 
     it('carries over changes made before login in the same request', async () => {

@@ -1,5 +1,8 @@
 import { isAuthUser, type AuthUser } from './auth-user.js';
-import { InvalidSessionDataError, InvalidSessionError } from './errors.js';
+import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError } from './errors.js';
+import type { JwsEngine } from './jwt/jws.js';
+import { RefreshCookie } from './jwt/refresh-cookie.js';
+import { parseRefreshToken, refOfSid, TokenIssuer, type TokenPair } from './jwt/token-issuer.js';
 import { Session } from './session.js';
 import { SessionCookie, type RequestFacts, type ResponseSink } from './session-cookie.js';
 import type { ResolvedSessionOptions } from './session-options.js';
@@ -10,8 +13,9 @@ import {
   refOf,
   SessionCookieCodec,
   slotTagForUser,
+  type SessionRef,
 } from './session-token.js';
-import type { SessionRecord, SessionStore } from '../stores/session-store.interface.js';
+import type { SessionRecord, SessionStore, TouchPolicy } from '../stores/session-store.interface.js';
 
 /** One entry of a user's session list. Never carries the token or anything derived from it. */
 export interface SessionInfo {
@@ -25,58 +29,56 @@ export interface SessionInfo {
 }
 
 const MAX_USER_AGENT_LENGTH = 256;
+const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/;
 
 /**
- * The session lifecycle, free of HTTP frameworks: open a request's session from its cookie,
- * commit what the request changed, log in (with a new token), rotate, log out, and manage a
- * user's sessions. Store failures propagate as SessionStoreUnavailableError.
+ * The session lifecycle, free of HTTP frameworks: open a request's session from its cookie or
+ * bearer token, commit what the request changed, log in (with a new session), rotate, refresh,
+ * log out, and manage a user's sessions. In jwt and hybrid mode a session is also the family of
+ * its refresh tokens. Store failures propagate as SessionStoreUnavailableError.
  */
 export class SessionManager {
   readonly cookie: SessionCookie;
+  readonly tokens: TokenIssuer | null;
   private readonly codec: SessionCookieCodec;
+  private readonly refreshCookie: RefreshCookie | null;
+  private readonly usesCookie: boolean;
 
   constructor(
     private readonly options: ResolvedSessionOptions,
     private readonly store: SessionStore,
     private readonly clock: () => number = Date.now,
+    engine?: JwsEngine,
   ) {
     this.cookie = new SessionCookie(options.cookie);
     this.codec = new SessionCookieCodec(options.secrets);
+    this.usesCookie = options.mode !== 'jwt';
+    const jwt = options.jwt;
+    if (jwt && !engine) {
+      throw new SessionConfigurationError('mode', `is ${options.mode} but no JWS engine was given`, 'Create the manager through SessionModule.');
+    }
+    this.tokens = jwt && engine ? new TokenIssuer(jwt, engine, clock) : null;
+    this.refreshCookie =
+      jwt?.refreshTokenTransport === 'cookie'
+        ? new RefreshCookie(this.cookie, jwt.refreshCookiePath, Math.floor(jwt.refreshTokenTtlMs / 1000))
+        : null;
   }
 
   /**
-   * The request's session. A missing, forged, expired or ambiguous cookie gives an empty
+   * The request's session. A missing, forged, expired or ambiguous credential gives an empty
    * session with `rejection` set; only a store failure throws. One store round trip at most.
+   * A session cookie is looked at first (session and hybrid mode), then a bearer token (jwt
+   * and hybrid mode). Tokens are never read from the URL.
    */
   async open(request: RequestFacts, response: ResponseSink): Promise<Session> {
     const session = new Session(request, response);
-    const lookup = this.cookie.read(request);
-    if (lookup.kind === 'absent') return session;
+    const lookup = this.usesCookie ? this.cookie.read(request) : ({ kind: 'absent' } as const);
     if (lookup.kind === 'duplicate') {
       session.rejection = 'duplicate-cookie';
-      return session;
-    }
-    let token;
-    try {
-      token = this.codec.decode(lookup.value);
-    } catch (error) {
-      if (!(error instanceof InvalidSessionError)) throw error;
-      session.rejection = error.reason;
-      return session;
-    }
-    const now = this.clock();
-    const record = await this.store.read(refOf(token), {
-      now,
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      touchIntervalMs: this.options.touchIntervalMs,
-    });
-    if (record === null) {
-      session.rejection = 'not-found';
-    } else if (record.absoluteExpiresAt <= now || record.lastSeenAt + this.options.idleTimeoutMs <= now) {
-      // The store should already have expired it; this guards stores whose expiry is lazy.
-      session.rejection = 'expired';
-    } else {
-      session.adopt(token, record);
+    } else if (lookup.kind === 'present') {
+      await this.openCookie(session, lookup.value);
+    } else if (this.tokens && request.authorization !== undefined) {
+      await this.openBearer(session, request.authorization);
     }
     return session;
   }
@@ -84,60 +86,94 @@ export class SessionManager {
   /** Writes the keys this request changed. An anonymous visitor's first write creates their session. */
   async commit(session: Session): Promise<void> {
     if (session.changes.size === 0) return;
-    if (session.token === null) {
+    if (session.ref === null) {
       // Only deletions on a visitor with no session: nothing to store, so no session is created.
       if (Object.keys(session.mergedData()).length === 0) session.changes.clear();
+      // Without a cookie there is nowhere to keep an anonymous session.
+      else if (!this.usesCookie) throw new InvalidSessionError('not-found');
       else await this.create(session, null);
       return;
     }
     // False means the session was destroyed meanwhile (logout elsewhere): the write is dropped
     // on purpose rather than bringing the session back.
-    await this.store.update(refOf(session.token), { data: Object.fromEntries(session.changes) });
+    await this.store.update(session.ref, { data: Object.fromEntries(session.changes) });
     session.changes.clear();
   }
 
   /**
-   * Logs a user in with a brand-new token; the token presented before login is destroyed, so a
-   * planted session ID is worthless (session fixation, ASVS 7.2.4). Session data carries over.
+   * Logs a user in on a brand-new session; the one presented before login is destroyed, so a
+   * planted session ID is worthless (session fixation, ASVS 7.2.4). Session data carries over
+   * from an anonymous session or one of the same user, never from another user's.
+   * In jwt and hybrid mode the answer carries an access and a refresh token.
    */
-  async login(session: Session, user: AuthUser): Promise<void> {
+  async login(session: Session, user: AuthUser): Promise<TokenPair | null> {
     assertUser(user);
-    if (session.token !== null) await this.store.destroy(refOf(session.token));
-    await this.create(session, user);
+    const previous = session.ref;
+    // Data of another user's session must not follow a different login (step-up flags, say).
+    const previousOwner = session.record?.userId ?? null;
+    if (previousOwner !== null && previousOwner !== user.id) session.adopt(null, null);
+    // Create first: if the store fails midway, the visitor keeps the session they had.
+    const tokens = await this.create(session, user);
+    if (previous !== null) await this.store.destroy(previous);
+    return tokens;
   }
 
   /**
-   * Gives the session a new token and kills the old one, keeping its data, e.g. after a
+   * Moves the session to a new ID and kills the old one, keeping its data, e.g. after a
    * privilege change (ASVS 7.2.4). Pass `user` to store the user's new roles at the same time.
+   * In jwt and hybrid mode the old tokens die with the old ID, and new ones are returned.
    */
-  async rotate(session: Session, user?: AuthUser): Promise<void> {
-    const { token, record } = session;
-    if (token === null || record === null) throw new InvalidSessionError('not-found');
+  async rotate(session: Session, user?: AuthUser): Promise<TokenPair | null> {
+    const { ref, record } = session;
+    if (ref === null || record === null) throw new InvalidSessionError('not-found');
     if (user !== undefined) {
       assertUser(user);
       if (user.id !== record.userId) {
         throw new InvalidSessionDataError('rotate() was given a different user: log the new user in with login() instead.');
       }
     }
-    const next = newSessionToken(token.tag);
-    if (!(await this.store.rename(refOf(token), refOf(next)))) {
+    const token = newSessionToken(ref.tag);
+    const next = refOf(token);
+    if (!(await this.store.rename(ref, next))) {
       session.adopt(null, null);
       throw new InvalidSessionError('not-found');
     }
-    const updated = { ...record };
-    if (user !== undefined) {
-      updated.user = JSON.stringify(user);
-      await this.store.update(refOf(next), { user: updated.user });
+    const updated = { ...record, user: user !== undefined ? JSON.stringify(user) : record.user };
+    const refresh = this.tokens?.mintRefreshToken(next, record.absoluteExpiresAt);
+    if (user !== undefined || refresh) {
+      await this.store.update(next, { ...(user !== undefined && { user: updated.user! }), ...(refresh && { refresh: refresh.state }) });
     }
-    session.adopt(next, updated, { keepChanges: true });
-    this.issueCookie(session);
+    const cookie = session.via !== 'bearer' && this.usesCookie;
+    session.adopt(next, updated, { token: cookie ? token : null, via: session.via, keepChanges: true });
+    if (cookie) this.issueCookie(session);
+    return refresh ? this.issueTokens(session, refresh) : null;
   }
 
-  /** Destroys the session server-side and clears the cookie with the attributes it was set with. */
+  /**
+   * Exchanges a refresh token for a new pair (RFC 9700 §4.14): the presented token is consumed
+   * atomically; presenting a consumed one destroys the whole family and is refused.
+   */
+  async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
+    const tokens = this.requireTokens();
+    const presented = this.refreshCookie ? this.refreshCookie.read(request) : bodyToken;
+    const { ref, digest } = parseRefreshToken(presented);
+    const now = this.clock();
+    const next = tokens.mintRefreshToken(ref, now + tokens.options.refreshTokenTtlMs);
+    const result = await this.store.rotateRefreshToken(ref, digest, next.state, this.familyTouch(now));
+    if (result.outcome === 'reused') throw new InvalidSessionError('refresh-reused');
+    if (result.outcome === 'invalid') throw new InvalidSessionError('not-found');
+    // The stored expiry of `next` may pass the family's deadline; the store refuses it after the deadline anyway.
+    const session = new Session(request, response);
+    session.adopt(ref, result.record, { via: 'bearer' });
+    return this.issueTokens(session, next);
+  }
+
+  /** Destroys the session server-side, its tokens with it, and clears its cookies. */
   async logout(session: Session): Promise<void> {
-    if (session.token !== null) await this.store.destroy(refOf(session.token));
+    if (session.ref !== null) await this.store.destroy(session.ref);
     session.adopt(null, null);
-    session.response.setCookie(this.cookie.serializeCleared(session.request));
+    if (this.usesCookie) session.response.setCookie(this.cookie.serializeCleared(session.request));
+    if (this.refreshCookie) session.response.setCookie(this.refreshCookie.serializeCleared(session.request));
     session.response.preventCaching();
   }
 
@@ -156,24 +192,87 @@ export class SessionManager {
     return this.store.destroyByUser(userId, options.exceptHandle);
   }
 
-  private async create(session: Session, user: AuthUser | null): Promise<void> {
+  private async openCookie(session: Session, value: string): Promise<void> {
+    let token;
+    try {
+      token = this.codec.decode(value);
+    } catch (error) {
+      if (!(error instanceof InvalidSessionError)) throw error;
+      session.rejection = error.reason;
+      return;
+    }
+    const now = this.clock();
+    const ref = refOf(token);
+    const record = await this.store.read(ref, this.touch(now, this.options.idleTimeoutMs));
+    if (record === null) {
+      session.rejection = 'not-found';
+    } else if (record.absoluteExpiresAt <= now || record.lastSeenAt + this.options.idleTimeoutMs <= now) {
+      // The store should already have expired it; this guards stores whose expiry is lazy.
+      session.rejection = 'expired';
+    } else {
+      session.adopt(ref, record, { token, via: 'cookie' });
+    }
+  }
+
+  private async openBearer(session: Session, authorization: string): Promise<void> {
+    const tokens = this.requireTokens();
+    const match = BEARER.exec(authorization);
+    let claims;
+    let ref: SessionRef;
+    try {
+      if (!match) throw new InvalidSessionError('malformed');
+      claims = tokens.accessTokens.verify(match[1]);
+      ref = refOfSid(claims.sid);
+    } catch (error) {
+      if (!(error instanceof InvalidSessionError)) throw error;
+      session.rejection = error.reason;
+      return;
+    }
+    if (tokens.options.revocation === 'stateless') {
+      session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
+      return;
+    }
+    const now = this.clock();
+    const record = await this.store.read(ref, this.familyTouch(now));
+    if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';
+    else session.adopt(ref, record, { via: 'bearer' });
+  }
+
+  private async create(session: Session, user: AuthUser | null): Promise<TokenPair | null> {
     const now = this.clock();
     const token = newSessionToken(user ? slotTagForUser(user.id) : randomSlotTag());
+    const ref = refOf(token);
     const { userAgent, ip } = session.request;
+    const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
+    const refresh = user && this.tokens ? this.tokens.mintRefreshToken(ref, absoluteExpiresAt) : null;
     const record: SessionRecord = {
       handle: randomToken(16),
       userId: user?.id ?? null,
       user: user ? JSON.stringify(user) : null,
       createdAt: now,
       lastSeenAt: now,
-      absoluteExpiresAt: now + this.options.absoluteTimeoutMs,
+      absoluteExpiresAt,
       userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT_LENGTH) : null,
       ip: ip ?? null,
       data: session.mergedData(),
+      refresh: refresh?.state ?? null,
     };
-    await this.store.create(refOf(token), record, this.options.idleTimeoutMs);
-    session.adopt(token, record);
-    this.issueCookie(session);
+    await this.store.create(ref, record, refresh ? this.familyIdleMs() : this.options.idleTimeoutMs);
+    const cookie = this.usesCookie;
+    session.adopt(ref, record, { token: cookie ? token : null, via: cookie ? 'cookie' : 'bearer' });
+    if (cookie) this.issueCookie(session);
+    return refresh ? this.issueTokens(session, refresh) : null;
+  }
+
+  private issueTokens(session: Session, refresh: ReturnType<TokenIssuer['mintRefreshToken']>): TokenPair {
+    const tokens = this.requireTokens();
+    const user = session.authenticatedUser;
+    if (user === null || session.ref === null || session.record === null) throw new InvalidSessionError('not-found');
+    const pair = tokens.pair(user, session.ref, refresh, session.record.absoluteExpiresAt);
+    session.response.preventCaching();
+    if (!this.refreshCookie) return pair;
+    session.response.setCookie(this.refreshCookie.serialize(session.request, pair.refreshToken));
+    return { ...pair, refreshToken: '' };
   }
 
   private issueCookie(session: Session): void {
@@ -181,6 +280,26 @@ export class SessionManager {
     const maxAgeSeconds = Math.floor(this.options.absoluteTimeoutMs / 1000);
     session.response.setCookie(this.cookie.serialize(session.request, this.codec.encode(session.token), maxAgeSeconds));
     session.response.preventCaching();
+  }
+
+  private touch(now: number, idleTimeoutMs: number): TouchPolicy {
+    return { now, idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs };
+  }
+
+  /** A token family stays alive as long as its refresh token may still be used. */
+  private familyTouch(now: number): TouchPolicy {
+    return this.touch(now, this.familyIdleMs());
+  }
+
+  private familyIdleMs(): number {
+    return Math.max(this.options.idleTimeoutMs, this.tokens?.options.refreshTokenTtlMs ?? 0);
+  }
+
+  private requireTokens(): TokenIssuer {
+    if (this.tokens === null) {
+      throw new SessionConfigurationError('mode', "is 'session', which issues no tokens", "Set mode: 'jwt' or 'hybrid' to use tokens.");
+    }
+    return this.tokens;
   }
 
   private describe(record: SessionRecord, current: boolean): SessionInfo {

@@ -63,7 +63,7 @@ describe('resolveSessionOptions: validation', () => {
     expectRejected(base({ secret: 123456789 }), 'secret');
   });
 
-  it.each([['jwt'], ['hybrid'], ['']])('rejects the unknown mode %j', (mode) => {
+  it.each([['oauth'], ['JWT'], ['']])('rejects the unknown mode %j', (mode) => {
     expectRejected(base({ mode }), 'mode');
   });
 

@@ -1,11 +1,50 @@
+import { serialize } from 'cookie';
 import type { ValidateUser } from './auth-user.js';
+import { JwtKeyRing, type JwtKeyOption } from './jwt/jwt-keys.js';
 import { parseDuration, type Duration } from './duration.js';
 import { SessionConfigurationError } from './errors.js';
 import type { SessionStore } from '../stores/session-store.interface.js';
 import type { MemorySessionStoreOptions } from '../stores/memory-session-store.js';
 import type { RedisSessionStoreOptions } from '../stores/redis-session-store.js';
 
-export type AuthMode = 'session';
+export type AuthMode = 'session' | 'jwt' | 'hybrid';
+
+export interface JwtOptions {
+  /** Signing and verification keys; the first signs, all verify until removed. Required in jwt/hybrid mode. */
+  keys: JwtKeyOption[];
+  /** `iss` of issued tokens, required on verified ones. Default: `'nestjs-session-auth'`. */
+  issuer?: string;
+  /** `aud` of issued tokens, required on verified ones. Default: `'nestjs-session-auth'`. */
+  audience?: string;
+  /** Lifetime of an access token. Default: `'15m'`. */
+  accessTokenTtl?: Duration;
+  /** A refresh token must be used within this time; each use issues a new one. Default: `'7d'`. */
+  refreshTokenTtl?: Duration;
+  /**
+   * `'per-request'`: every bearer request checks in the store that its session (token family) is
+   * still alive: one round trip, and logout takes effect at once. `'stateless'`: no store access
+   * per request; a revoked access token keeps working until its `exp`. Default: `'per-request'`.
+   */
+  revocation?: 'per-request' | 'stateless';
+  /**
+   * `'body'`: the refresh token travels in JSON. `'cookie'`: in an HttpOnly cookie scoped to the
+   * refresh route, out of reach of scripts. Default: `'body'`.
+   */
+  refreshTokenTransport?: 'body' | 'cookie';
+  /** Path of the refresh cookie: where the refresh route is mounted. Default: `'/auth/refresh'`. */
+  refreshCookiePath?: string;
+}
+
+export interface ResolvedJwtOptions {
+  keys: JwtKeyRing;
+  issuer: string;
+  audience: string;
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  revocation: 'per-request' | 'stateless';
+  refreshTokenTransport: 'body' | 'cookie';
+  refreshCookiePath: string;
+}
 export type SameSite = 'lax' | 'strict' | 'none';
 
 export interface SessionCookieOptions {
@@ -39,8 +78,13 @@ export type SessionStoreOption =
   | ({ type: 'redis' } & RedisSessionStoreOptions);
 
 export interface SessionModuleOptions {
-  /** Default: `'session'`. `'jwt'` and `'hybrid'` are not available in this version. */
+  /**
+   * `'session'`: a session cookie. `'jwt'`: bearer access tokens and rotating refresh tokens, no
+   * cookie. `'hybrid'`: login gives both. Default: `'session'`.
+   */
   mode?: AuthMode;
+  /** Access and refresh tokens; required in `'jwt'` and `'hybrid'` mode. */
+  jwt?: JwtOptions;
   /**
    * Key(s) for the cookie's HMAC signature, each at least 32 characters. With a list, the first
    * signs and every one verifies, so a new secret can be put first and the old one removed later.
@@ -59,7 +103,10 @@ export interface SessionModuleOptions {
   cookie?: SessionCookieOptions;
   /** A session unused this long ends (sliding). Default: `'30m'`. */
   idleTimeout?: Duration;
-  /** A session ends this long after login, however active. Default: `'12h'`. */
+  /**
+   * A session ends this long after login, however active; in jwt/hybrid mode also the absolute
+   * lifetime of a refresh token family. Default: `'12h'` in session mode, `'30d'` otherwise.
+   */
   absoluteTimeout?: Duration;
   /**
    * The idle expiry is slid forward at most once per this interval, so a busy session is not
@@ -87,11 +134,17 @@ export interface ResolvedSessionOptions {
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
   touchIntervalMs: number;
+  /** Null in session mode. */
+  jwt: ResolvedJwtOptions | null;
 }
 
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
-  'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval',
+  'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
+]);
+const JWT_OPTIONS = new Set([
+  'keys', 'issuer', 'audience', 'accessTokenTtl', 'refreshTokenTtl', 'revocation', 'refreshTokenTransport',
+  'refreshCookiePath',
 ]);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -106,8 +159,8 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     }
   }
   const mode = options.mode ?? 'session';
-  if (mode !== 'session') {
-    throw new SessionConfigurationError('mode', `is ${JSON.stringify(mode)}`, "Use 'session' (the only mode in this version).");
+  if (mode !== 'session' && mode !== 'jwt' && mode !== 'hybrid') {
+    throw new SessionConfigurationError('mode', `is ${JSON.stringify(mode)}`, "Use 'session', 'jwt' or 'hybrid'.");
   }
   if (typeof options.validateUser !== 'function') {
     throw new SessionConfigurationError(
@@ -117,7 +170,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     );
   }
   const idleTimeoutMs = parseDuration('idleTimeout', options.idleTimeout ?? '30m');
-  const absoluteTimeoutMs = parseDuration('absoluteTimeout', options.absoluteTimeout ?? '12h');
+  const absoluteTimeoutMs = parseDuration('absoluteTimeout', options.absoluteTimeout ?? (mode === 'session' ? '12h' : '30d'));
   if (absoluteTimeoutMs < idleTimeoutMs) {
     throw new SessionConfigurationError(
       'absoluteTimeout',
@@ -136,8 +189,10 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       'Use a touchInterval well below the idle timeout, such as a tenth of it.',
     );
   }
+  const jwt = resolveJwt(mode, options.jwt, absoluteTimeoutMs);
   return {
     mode,
+    jwt,
     secrets: resolveSecrets(options.secret),
     validateUser: options.validateUser,
     store: resolveStore(options.store),
@@ -145,6 +200,62 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     idleTimeoutMs,
     absoluteTimeoutMs,
     touchIntervalMs,
+  };
+}
+
+function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeoutMs: number): ResolvedJwtOptions | null {
+  if (mode === 'session') {
+    if (jwt !== undefined) {
+      throw new SessionConfigurationError('jwt', "is set while mode is 'session'", "Set mode: 'jwt' or 'hybrid', or remove the jwt options.");
+    }
+    return null;
+  }
+  if (typeof jwt !== 'object' || jwt === null) {
+    throw new SessionConfigurationError('jwt', `is missing in ${mode} mode`, "Give jwt: { keys: [{ kid, alg: 'HS256', secret }] } at least.");
+  }
+  for (const key of Object.keys(jwt)) {
+    if (!JWT_OPTIONS.has(key)) {
+      throw new SessionConfigurationError(`jwt.${key}`, 'is not a known option', `Known jwt options: ${[...JWT_OPTIONS].join(', ')}.`);
+    }
+  }
+  const accessTokenTtlMs = parseDuration('jwt.accessTokenTtl', jwt.accessTokenTtl ?? '15m');
+  const refreshTokenTtlMs = parseDuration('jwt.refreshTokenTtl', jwt.refreshTokenTtl ?? '7d');
+  if (accessTokenTtlMs > refreshTokenTtlMs) {
+    throw new SessionConfigurationError('jwt.accessTokenTtl', 'is longer than jwt.refreshTokenTtl', 'Keep access tokens short-lived: minutes, not days.');
+  }
+  if (refreshTokenTtlMs > absoluteTimeoutMs) {
+    throw new SessionConfigurationError(
+      'jwt.refreshTokenTtl',
+      `(${refreshTokenTtlMs} ms) is longer than absoluteTimeout (${absoluteTimeoutMs} ms)`,
+      'Make absoluteTimeout, the lifetime of a refresh token family, at least as long.',
+    );
+  }
+  const revocation = jwt.revocation ?? 'per-request';
+  if (revocation !== 'per-request' && revocation !== 'stateless') {
+    throw new SessionConfigurationError('jwt.revocation', `is ${JSON.stringify(revocation)}`, "Use 'per-request' or 'stateless'.");
+  }
+  const refreshTokenTransport = jwt.refreshTokenTransport ?? 'body';
+  if (refreshTokenTransport !== 'body' && refreshTokenTransport !== 'cookie') {
+    throw new SessionConfigurationError('jwt.refreshTokenTransport', `is ${JSON.stringify(refreshTokenTransport)}`, "Use 'body' or 'cookie'.");
+  }
+  for (const [option, value] of [['jwt.issuer', jwt.issuer], ['jwt.audience', jwt.audience]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      throw new SessionConfigurationError(option, 'is not a non-empty string', 'Give a URL or name, e.g. https://api.example.com.');
+    }
+  }
+  const refreshCookiePath = jwt.refreshCookiePath ?? '/auth/refresh';
+  if (typeof refreshCookiePath !== 'string' || !refreshCookiePath.startsWith('/') || /[;\s]/.test(refreshCookiePath)) {
+    throw new SessionConfigurationError('jwt.refreshCookiePath', `is ${JSON.stringify(refreshCookiePath)}`, 'Use the refresh route path, e.g. /auth/refresh.');
+  }
+  return {
+    refreshCookiePath,
+    keys: new JwtKeyRing(jwt.keys),
+    issuer: jwt.issuer ?? 'nestjs-session-auth',
+    audience: jwt.audience ?? 'nestjs-session-auth',
+    accessTokenTtlMs,
+    refreshTokenTtlMs,
+    revocation,
+    refreshTokenTransport,
   };
 }
 
@@ -185,6 +296,13 @@ function resolveStore(store: SessionStoreOption | undefined): SessionStoreOption
       "Use { type: 'redis', url }, { type: 'memory' } or an object implementing SessionStore.",
     );
   }
+  const limits = store as { operationTimeoutMs?: unknown; maxSessions?: unknown };
+  for (const name of ['operationTimeoutMs', 'maxSessions'] as const) {
+    const value = limits[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+      throw new SessionConfigurationError(`store.${name}`, `is ${JSON.stringify(value)}`, 'Use a positive whole number.');
+    }
+  }
   return store;
 }
 
@@ -218,6 +336,13 @@ function resolveCookie(cookie: SessionCookieOptions): ResolvedCookieOptions {
   }
   if (cookie.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(cookie.domain)) {
     throw new SessionConfigurationError('cookie.domain', `is ${JSON.stringify(cookie.domain)}`, 'Use a plain host name such as example.com.');
+  }
+  for (const [option, value] of [['cookie.path', { path }], ['cookie.domain', { domain: cookie.domain }]] as const) {
+    try {
+      serialize(baseName, 'x', value);
+    } catch {
+      throw new SessionConfigurationError(option, `is ${JSON.stringify(Object.values(value)[0])}`, 'Use a value valid in a Set-Cookie header (RFC 6265).');
+    }
   }
   return { baseName, secure, sameSite, domain: cookie.domain, path, persistent: cookie.persistent ?? false };
 }

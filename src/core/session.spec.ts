@@ -22,7 +22,7 @@ function record(data: Record<string, unknown>, user: object | null = null): Sess
 
 function loaded(data: Record<string, unknown>, user: object | null = null): Session {
   const session = new Session(REQUEST, RESPONSE);
-  session.adopt({ tag: 't'.repeat(12), token: 'k'.repeat(43) }, record(data, user));
+  session.adopt({ tag: 't'.repeat(12), digest: 'k'.repeat(43) }, record(data, user));
   return session;
 }
 

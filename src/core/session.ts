@@ -1,11 +1,14 @@
 import type { AuthUser } from './auth-user.js';
 import { InvalidSessionDataError, type InvalidSessionReason } from './errors.js';
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
-import type { SessionToken } from './session-token.js';
+import type { SessionRef, SessionToken } from './session-token.js';
 import type { SessionRecord } from '../stores/session-store.interface.js';
 
 const MAX_KEY_LENGTH = 128;
 const MAX_VALUE_BYTES = 64 * 1024;
+/** Bounds what one client can make the store hold and every request read back. */
+const MAX_KEYS = 1000;
+const MAX_TOTAL_BYTES = 1024 * 1024;
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
 
 /**
@@ -13,9 +16,14 @@ const KEY_PATTERN = /^[\x21-\x7e]+$/;
  * loaded; writes are collected and sent to the store, changed keys only, before the response
  * goes out. Nothing is stored for a visitor until something is set or they log in.
  */
+export type CredentialKind = 'cookie' | 'bearer';
+
 export class Session {
-  /** @internal */ token: SessionToken | null = null;
+  /** @internal Where the session is stored; null until something is. */ ref: SessionRef | null = null;
+  /** @internal The cookie token, when the session came from (or was given) a cookie. */ token: SessionToken | null = null;
   /** @internal */ record: SessionRecord | null = null;
+  /** How the request authenticated: a session cookie, a bearer access token, or neither. */
+  via: CredentialKind | null = null;
   /** @internal Changed keys: JSON text, or null for a deletion. */
   readonly changes = new Map<string, string | null>();
   /** @internal Why a presented cookie was not accepted; null when none was presented or it was fine. */
@@ -44,7 +52,8 @@ export class Session {
   }
 
   get<T = unknown>(key: string): T | undefined {
-    const text = this.changes.has(key) ? this.changes.get(key) : this.record?.data[key];
+    const stored = this.record && Object.hasOwn(this.record.data, key) ? this.record.data[key] : undefined;
+    const text = this.changes.has(key) ? this.changes.get(key) : stored;
     return text === null || text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
@@ -72,6 +81,15 @@ export class Session {
       throw new InvalidSessionDataError(`Session value for "${key}" is over ${MAX_VALUE_BYTES} bytes as JSON; keep large data elsewhere.`);
     }
     this.changes.set(key, text);
+    const data = this.mergedData();
+    const keys = Object.keys(data);
+    const totalBytes = keys.reduce((sum, name) => sum + name.length + data[name].length, 0);
+    if (keys.length > MAX_KEYS || totalBytes > MAX_TOTAL_BYTES) {
+      this.changes.delete(key);
+      throw new InvalidSessionDataError(
+        `Session data would exceed ${MAX_KEYS} keys or ${MAX_TOTAL_BYTES} bytes; keep large data elsewhere and store a reference.`,
+      );
+    }
   }
 
   delete(key: string): void {
@@ -90,6 +108,11 @@ export class Session {
     return result;
   }
 
+  /** Logs show the session's shape, never its token. */
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    return { id: this.id, via: this.via, authenticated: this.isAuthenticated, keys: Object.keys(this.toJSON()) };
+  }
+
   /** @internal Stored data with pending changes applied: what carries over on login. */
   mergedData(): Record<string, string> {
     const data = { ...(this.record?.data ?? {}) };
@@ -101,10 +124,16 @@ export class Session {
   }
 
   /** @internal */
-  adopt(token: SessionToken | null, record: SessionRecord | null, options: { keepChanges?: boolean } = {}): void {
-    this.token = token;
+  adopt(
+    ref: SessionRef | null,
+    record: SessionRecord | null,
+    options: { token?: SessionToken | null; via?: CredentialKind | null; user?: AuthUser; keepChanges?: boolean } = {},
+  ): void {
+    this.ref = ref;
     this.record = record;
-    this.user = null;
+    this.token = options.token ?? null;
+    this.via = ref === null ? null : (options.via ?? this.via);
+    this.user = options.user ?? null;
     this.rejection = null;
     if (!options.keepChanges) this.changes.clear();
   }

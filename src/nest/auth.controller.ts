@@ -1,4 +1,18 @@
-import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { TokenPair } from '../core/jwt/token-issuer.js';
 import type { AuthUser } from '../core/auth-user.js';
 import type { Session } from '../core/session.js';
 import type { SessionInfo } from '../core/session-manager.js';
@@ -15,9 +29,21 @@ export class AuthController {
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
-  async login(@CurrentUser() user: AuthUser, @CurrentSession() session: Session): Promise<{ user: AuthUser }> {
-    await this.auth.login(session, user);
-    return { user };
+  async login(@CurrentUser() user: AuthUser, @CurrentSession() session: Session): Promise<{ user: AuthUser } & Partial<TokenPair>> {
+    const tokens = await this.auth.login(session, user);
+    return { user, ...withoutEmptyRefreshToken(tokens) };
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  async refresh(
+    @Body() body: unknown,
+    @Req() request: object,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<Partial<TokenPair>> {
+    const refreshToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
+    return withoutEmptyRefreshToken(await this.auth.refresh(refreshToken, { request, response }));
   }
 
   /** Public so that a client whose session already expired can still clear its cookie. */
@@ -57,6 +83,14 @@ export class AuthController {
   async logoutAll(@CurrentSession() session: Session): Promise<void> {
     await this.auth.logoutAll(session);
   }
+}
+
+/** With the refresh token in a cookie, the JSON answer leaves it out. */
+function withoutEmptyRefreshToken(tokens: TokenPair | null): Partial<TokenPair> {
+  if (tokens === null) return {};
+  if (tokens.refreshToken !== '') return tokens;
+  const { refreshToken: _cookie, ...rest } = tokens;
+  return rest;
 }
 
 /** The controller class mounted under `prefix`; a subclass per module so each can have its own path. */

@@ -3,6 +3,8 @@ import type { AuthUser } from '../core/auth-user.js';
 import { InvalidSessionError } from '../core/errors.js';
 import type { Session } from '../core/session.js';
 import { SessionManager, type SessionInfo } from '../core/session-manager.js';
+import type { TokenPair } from '../core/jwt/token-issuer.js';
+import { requestFacts, responseSink } from './http-adapter.js';
 
 /**
  * The one service an app talks to: log in and out, rotate a session after a privilege change,
@@ -12,12 +14,24 @@ import { SessionManager, type SessionInfo } from '../core/session-manager.js';
 export class AuthService {
   constructor(@Inject(SessionManager) private readonly manager: SessionManager) {}
 
-  /** Logs `user` in on a brand-new session ID (the pre-login one dies); data set before login is kept. */
-  login(session: Session, user: AuthUser): Promise<void> {
+  /**
+   * Logs `user` in on a brand-new session ID (the pre-login one dies); data set before login is
+   * kept. In jwt and hybrid mode, returns the access and refresh tokens; null in session mode.
+   */
+  login(session: Session, user: AuthUser): Promise<TokenPair | null> {
     return this.manager.login(session, user);
   }
 
-  /** Ends this session on the server and clears its cookie. */
+  /**
+   * Exchanges a refresh token (from the body, or the refresh cookie when
+   * `jwt.refreshTokenTransport` is 'cookie') for a new pair. A token already used revokes its
+   * whole family. Rejects with InvalidSessionError (401) otherwise.
+   */
+  refresh(refreshToken: unknown, http: { request: object; response: object }): Promise<TokenPair> {
+    return this.manager.refresh(requestFacts(http.request as never), responseSink(http.response), refreshToken);
+  }
+
+  /** Ends this session on the server, with its refresh token family, and clears its cookies. */
   logout(session: Session): Promise<void> {
     return this.manager.logout(session);
   }
@@ -33,19 +47,18 @@ export class AuthService {
    * New session ID for the same session, old ID dead (ASVS 7.2.4): call after a role change or
    * any privilege change. Pass the updated user to store its new roles too.
    */
-  rotate(session: Session, user?: AuthUser): Promise<void> {
+  rotate(session: Session, user?: AuthUser): Promise<TokenPair | null> {
     return this.manager.rotate(session, user);
   }
 
   /**
    * After a password change (ASVS 7.4.3): ends the user's other sessions and rotates this one.
-   * Returns how many other sessions were ended.
+   * Returns how many other sessions were ended, and in jwt/hybrid mode the new tokens.
    */
-  async revokeOtherSessions(session: Session): Promise<number> {
+  async revokeOtherSessions(session: Session): Promise<{ revoked: number; tokens: TokenPair | null }> {
     const user = requireUser(session);
     const revoked = await this.manager.revokeAllSessions(user.id, { exceptHandle: session.id ?? undefined });
-    await this.manager.rotate(session);
-    return revoked;
+    return { revoked, tokens: await this.manager.rotate(session) };
   }
 
   /** The sessions of the session's user, newest activity first, the current one flagged. */

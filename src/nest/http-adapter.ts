@@ -23,8 +23,10 @@ interface FastifyReplyLike {
 export function requestFacts(request: HttpRequestLike): RequestFacts {
   const cookie = request.headers.cookie;
   const userAgent = request.headers['user-agent'];
+  const authorization = request.headers.authorization;
   return {
     cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
+    authorization: typeof authorization === 'string' ? authorization : undefined,
     https: request.protocol === 'https',
     userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     ip: request.ip,

@@ -1,12 +1,14 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { SessionModuleOptions } from '../core/session-options.js';
 import { mountAuthController } from './auth.controller.js';
+import { JwksController } from './jwks.controller.js';
 
 export interface SessionModuleExtras {
   /** Register the module globally so feature modules need not import it. Default: false. */
   isGlobal?: boolean;
   /**
-   * Mount the built-in AuthController: `true` under `/auth`, or `{ prefix }`. Default: off.
+   * Mount the built-in AuthController: `true` under `/auth`, or `{ prefix }`, and
+   * `GET /.well-known/jwks.json`. Default: off.
    * An extra rather than an option because routes must be known before async options resolve.
    */
   routes?: boolean | { prefix?: string };
@@ -22,6 +24,8 @@ export const {
   .setExtras<SessionModuleExtras>({ isGlobal: false, routes: false }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
-    controllers: extras.routes ? [mountAuthController((extras.routes === true ? undefined : extras.routes.prefix) ?? 'auth')] : [],
+    controllers: extras.routes
+      ? [mountAuthController((extras.routes === true ? undefined : extras.routes.prefix) ?? 'auth'), JwksController]
+      : [],
   }))
   .build();

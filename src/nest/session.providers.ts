@@ -1,5 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
@@ -7,6 +8,8 @@ import { RedisSessionStore } from '../stores/redis-session-store.js';
 import { SessionStore } from '../stores/session-store.interface.js';
 import { AuthService } from './auth.service.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
+import { JwtGuard } from './guards/jwt.guard.js';
+import { NestJwsEngine } from './jws-engine.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { SessionGuard } from './guards/session.guard.js';
@@ -52,15 +55,20 @@ export const sessionProviders: Provider[] = [
     useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null) => owned ?? (options.store as SessionStore),
     inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE],
   },
+  // Keys come from the module's options per call, never from JwtService's own configuration.
+  { provide: JwtService, useValue: new JwtService({}) },
+  NestJwsEngine,
   {
     provide: SessionManager,
-    useFactory: (options: ResolvedSessionOptions, store: SessionStore) => new SessionManager(options, store),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore],
+    useFactory: (options: ResolvedSessionOptions, store: SessionStore, engine: NestJwsEngine) =>
+      new SessionManager(options, store, Date.now, engine),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine],
   },
   RequestSessions,
   AuthService,
   LocalStrategy,
   SessionGuard,
+  JwtGuard,
   AuthenticatedGuard,
   LocalAuthGuard,
   RolesGuard,
@@ -75,6 +83,7 @@ export const sessionExports = [
   RequestSessions,
   AuthService,
   SessionGuard,
+  JwtGuard,
   AuthenticatedGuard,
   LocalAuthGuard,
   RolesGuard,

@@ -1,5 +1,15 @@
 import type { SessionRef } from '../core/session-token.js';
-import type { ClosableSessionStore, SessionPatch, SessionRecord, TouchPolicy } from './session-store.interface.js';
+import type {
+  ClosableSessionStore,
+  RefreshRotation,
+  RefreshState,
+  SessionPatch,
+  SessionRecord,
+  TouchPolicy,
+} from './session-store.interface.js';
+
+/** How many consumed refresh tokens a session remembers to recognise reuse. */
+export const REMEMBERED_REFRESH_TOKENS = 20;
 
 export interface MemorySessionStoreOptions {
   /**
@@ -15,6 +25,8 @@ export interface MemorySessionStoreOptions {
 interface Entry {
   record: SessionRecord;
   expiresAt: number;
+  /** Digests of refresh tokens this session has consumed, newest last. */
+  consumedRefresh: string[];
 }
 
 /**
@@ -47,16 +59,25 @@ export class MemorySessionStore implements ClosableSessionStore {
       this.remove(key);
       return null;
     }
-    if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) {
-      const ttlMs = Math.min(touch.idleTimeoutMs, entry.record.absoluteExpiresAt - touch.now);
-      if (ttlMs <= 0) {
-        this.remove(key);
-        return null;
-      }
-      entry.record.lastSeenAt = touch.now;
-      entry.expiresAt = touch.now + ttlMs;
-    }
+    if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) this.slide(entry, touch.idleTimeoutMs, touch.now);
     return copy(entry.record);
+  }
+
+  async rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation> {
+    const key = keyOf(ref);
+    const entry = this.live(key, touch.now);
+    const current = entry?.record.refresh;
+    if (!entry || !current || touch.now >= entry.record.absoluteExpiresAt) return { outcome: 'invalid' };
+    if (current.digest !== presentedDigest) {
+      if (!entry.consumedRefresh.includes(presentedDigest)) return { outcome: 'invalid' };
+      this.remove(key);
+      return { outcome: 'reused' };
+    }
+    if (current.expiresAt <= touch.now) return { outcome: 'invalid' };
+    entry.consumedRefresh = [...entry.consumedRefresh, presentedDigest].slice(-REMEMBERED_REFRESH_TOKENS);
+    entry.record.refresh = { ...next };
+    this.slide(entry, touch.idleTimeoutMs, touch.now);
+    return { outcome: 'rotated', record: copy(entry.record) };
   }
 
   async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
@@ -64,7 +85,7 @@ export class MemorySessionStore implements ClosableSessionStore {
     this.remove(key);
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
     const expiresAt = Math.min(Date.now() + ttlMs, record.absoluteExpiresAt);
-    this.sessions.set(key, { record: copy(record), expiresAt });
+    this.sessions.set(key, { record: copy(record), expiresAt, consumedRefresh: [] });
     if (record.userId !== null) this.indexOf(record.userId, true).set(record.handle, key);
   }
 
@@ -76,6 +97,7 @@ export class MemorySessionStore implements ClosableSessionStore {
       else entry.record.data[name] = value;
     }
     if (patch.user !== undefined) entry.record.user = patch.user;
+    if (patch.refresh !== undefined) entry.record.refresh = { ...patch.refresh };
     return true;
   }
 
@@ -124,6 +146,12 @@ export class MemorySessionStore implements ClosableSessionStore {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+  }
+
+  /** Slides the idle expiry: never shorter than it was, never past the absolute deadline. */
+  private slide(entry: Entry, idleTimeoutMs: number, now: number): void {
+    entry.record.lastSeenAt = now;
+    entry.expiresAt = Math.max(entry.expiresAt, Math.min(now + idleTimeoutMs, entry.record.absoluteExpiresAt));
   }
 
   /** The entry if it exists and has not expired; an expired one is removed on the way. */
@@ -178,5 +206,5 @@ function keyOf(ref: SessionRef): string {
 }
 
 function copy(record: SessionRecord): SessionRecord {
-  return { ...record, data: { ...record.data } };
+  return { ...record, data: { ...record.data }, refresh: record.refresh && { ...record.refresh } };
 }

@@ -19,6 +19,7 @@ export function recordToFields(record: SessionRecord): string[] {
     'ua', record.userAgent ?? '',
     'ip', record.ip ?? '',
   ];
+  if (record.refresh) fields.push('rt', record.refresh.digest, 'rx', String(record.refresh.expiresAt));
   for (const [name, value] of Object.entries(record.data)) fields.push(dataField(name), value);
   return fields;
 }
@@ -37,6 +38,7 @@ export function fieldsToRecord(flat: readonly string[]): SessionRecord | null {
   const lastSeenAt = Number(meta.get('s'));
   const absoluteExpiresAt = Number(meta.get('a'));
   if (!handle || !Number.isFinite(createdAt + lastSeenAt + absoluteExpiresAt)) return null;
+  const refreshDigest = meta.get('rt');
   return {
     handle,
     userId: meta.get('u') || null,
@@ -47,5 +49,6 @@ export function fieldsToRecord(flat: readonly string[]): SessionRecord | null {
     userAgent: meta.get('ua') || null,
     ip: meta.get('ip') || null,
     data,
+    ...(refreshDigest && { refresh: { digest: refreshDigest, expiresAt: Number(meta.get('rx')) } }),
   };
 }

@@ -15,8 +15,9 @@ export interface RedisScript {
 
 /**
  * KEYS: session. ARGV: now, idleTimeoutMs, touchIntervalMs.
- * Reads the whole hash and slides the idle expiry in the same round trip, never past the
- * absolute deadline; throttled by touchIntervalMs so busy sessions are not rewritten each time.
+ * Reads the whole hash and slides the idle expiry in the same round trip, never shorter than it
+ * was and never past the absolute deadline; throttled by touchIntervalMs so busy sessions are not
+ * rewritten each time.
  */
 export const READ_AND_TOUCH: RedisScript = {
   name: 'sessionAuthReadAndTouch',
@@ -36,7 +37,8 @@ if now >= deadline then
 end
 if now - tonumber(fields[lastSeenIndex]) >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 's', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[2]), deadline - now))
+  local ttl = math.min(tonumber(ARGV[2]), deadline - now)
+  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
   fields[lastSeenIndex] = ARGV[1]
 end
 return fields
@@ -107,9 +109,10 @@ return 1
 };
 
 /**
- * KEYS: index, then the sessions to destroy. ARGV: digests matching the sessions, in order,
- * then as last argument the user id the sessions must belong to ('' for any).
- * Destroys each session and drops its index entry; returns how many existed.
+ * KEYS: index, then the sessions to destroy. ARGV: for each session its digest and its index
+ * member ('' when unknown), then as last argument the user id the sessions must belong to
+ * ('' for any). Destroys each session and drops its index entry, and drops entries whose
+ * session has already expired; returns how many sessions existed.
  */
 export const DESTROY: RedisScript = {
   name: 'sessionAuthDestroy',
@@ -118,12 +121,15 @@ export const DESTROY: RedisScript = {
 local owner = ARGV[#ARGV]
 local destroyed = 0
 for i = 2, #KEYS do
+  local digest, member = ARGV[2 * i - 3], ARGV[2 * i - 2]
   local handle = redis.call('HGET', KEYS[i], 'h')
   local user = redis.call('HGET', KEYS[i], 'u')
   if handle and (owner == '' or user == owner) then
     redis.call('DEL', KEYS[i])
-    redis.call('ZREM', KEYS[1], handle .. '.' .. ARGV[i - 1])
+    redis.call('ZREM', KEYS[1], handle .. '.' .. digest)
     destroyed = destroyed + 1
+  elseif not handle and member ~= '' then
+    redis.call('ZREM', KEYS[1], member)
   end
 end
 return destroyed
@@ -148,4 +154,36 @@ return result
 `,
 };
 
-export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY];
+/**
+ * KEYS: session, index. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
+ * session digest, how many consumed digests to remember.
+ * Refresh token rotation (RFC 9700 §4.14) in one atomic step: the current token is swapped for
+ * the next one; a token the session already consumed destroys the session (reuse detection).
+ * Consumed digests are kept in field rc, comma-terminated, newest last.
+ */
+export const ROTATE_REFRESH: RedisScript = {
+  name: 'sessionAuthRotateRefresh',
+  numberOfKeys: 2,
+  lua: `
+local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc')
+local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
+local now = tonumber(ARGV[4])
+if not current or current == '' or not deadline or now >= deadline then return {'invalid'} end
+if current ~= ARGV[1] then
+  if string.find(consumed, ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
+  redis.call('DEL', KEYS[1])
+  if handle then redis.call('ZREM', KEYS[2], handle .. '.' .. ARGV[6]) end
+  return {'reused'}
+end
+if tonumber(state[2]) <= now then return {'invalid'} end
+consumed = consumed .. ARGV[1] .. ','
+local keep = tonumber(ARGV[7]) * (#ARGV[1] + 1)
+if #consumed > keep then consumed = string.sub(consumed, #consumed - keep + 1) end
+redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 's', ARGV[4], 'rc', consumed)
+local ttl = math.min(tonumber(ARGV[5]), deadline - now)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return {'rotated', redis.call('HGETALL', KEYS[1])}
+`,
+};
+
+export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY, ROTATE_REFRESH];

@@ -2,8 +2,26 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../core/errors.js';
 import { slotTagForUser, type SessionRef } from '../core/session-token.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
-import { ALL_SCRIPTS, CREATE, DESTROY, PATCH, READ_AND_TOUCH, READ_MANY, RENAME, type RedisScript } from './redis-scripts.js';
-import type { ClosableSessionStore, SessionPatch, SessionRecord, TouchPolicy } from './session-store.interface.js';
+import { REMEMBERED_REFRESH_TOKENS } from './memory-session-store.js';
+import {
+  ALL_SCRIPTS,
+  CREATE,
+  DESTROY,
+  PATCH,
+  READ_AND_TOUCH,
+  READ_MANY,
+  RENAME,
+  ROTATE_REFRESH,
+  type RedisScript,
+} from './redis-scripts.js';
+import type {
+  ClosableSessionStore,
+  RefreshRotation,
+  RefreshState,
+  SessionPatch,
+  SessionRecord,
+  TouchPolicy,
+} from './session-store.interface.js';
 
 export interface RedisSessionStoreOptions {
   /** A Redis URL such as `redis://user:pass@host:6379/0`. Give exactly one of url, options, client. */
@@ -20,6 +38,8 @@ export interface RedisSessionStoreOptions {
    */
   operationTimeoutMs?: number;
 }
+
+const MAX_DESTROY_ROUNDS = 3;
 
 /** Connection defaults for clients the store makes: fail fast instead of queueing while Redis is away. */
 const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
@@ -99,6 +119,7 @@ export class RedisSessionStore implements ClosableSessionStore {
       else set.push(dataField(name), value);
     }
     if (patch.user !== undefined) set.push('user', patch.user);
+    if (patch.refresh !== undefined) set.push('rt', patch.refresh.digest, 'rx', String(patch.refresh.expiresAt));
     const updated = await this.run('update', PATCH, [this.sessionKey(ref), set.length / 2, ...set, ...unset]);
     return updated === 1;
   }
@@ -114,8 +135,25 @@ export class RedisSessionStore implements ClosableSessionStore {
     return renamed === 1;
   }
 
+  async rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation> {
+    const [outcome, flat] = (await this.run('refresh', ROTATE_REFRESH, [
+      this.sessionKey(ref),
+      this.indexKey(ref.tag),
+      presentedDigest,
+      next.digest,
+      next.expiresAt,
+      touch.now,
+      touch.idleTimeoutMs,
+      ref.digest,
+      REMEMBERED_REFRESH_TOKENS,
+    ])) as [string, string[] | undefined];
+    if (outcome === 'reused') return { outcome };
+    const record = outcome === 'rotated' && flat ? fieldsToRecord(flat) : null;
+    return record ? { outcome: 'rotated', record } : { outcome: 'invalid' };
+  }
+
   async destroy(ref: SessionRef): Promise<void> {
-    await this.run('destroy', DESTROY, [2, this.indexKey(ref.tag), this.sessionKey(ref), ref.digest, '']);
+    await this.run('destroy', DESTROY, [2, this.indexKey(ref.tag), this.sessionKey(ref), ref.digest, '', '']);
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
@@ -140,9 +178,16 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
-    const { indexKey, entries } = await this.readIndex(userId);
-    const doomed = entries.filter((entry) => entry.handle !== keepHandle);
-    return doomed.length === 0 ? 0 : this.destroyEntries(userId, indexKey, doomed);
+    // A session rotated between reading the index and the script has a new digest the script
+    // did not get; reading again until nothing is left makes sure it goes too.
+    let destroyed = 0;
+    for (let round = 0; round < MAX_DESTROY_ROUNDS; round++) {
+      const { indexKey, entries } = await this.readIndex(userId);
+      const doomed = entries.filter((entry) => entry.handle !== keepHandle);
+      if (doomed.length === 0) break;
+      destroyed += await this.destroyEntries(userId, indexKey, doomed);
+    }
+    return destroyed;
   }
 
   async close(): Promise<void> {
@@ -165,7 +210,7 @@ export class RedisSessionStore implements ClosableSessionStore {
       entries.length + 1,
       indexKey,
       ...entries.map((entry) => entry.sessionKey),
-      ...entries.map((entry) => entry.digest),
+      ...entries.flatMap((entry) => [entry.digest, entry.member]),
       userId,
     ]) as Promise<number>;
   }

@@ -20,7 +20,22 @@ export interface SessionRecord {
   userAgent: string | null;
   ip: string | null;
   data: Record<string, string>;
+  /** The current refresh token of this session's token family (jwt/hybrid mode); absent or null otherwise. */
+  refresh?: RefreshState | null;
 }
+
+/** A refresh token as stored: its SHA-256 digest, never the token. */
+export interface RefreshState {
+  digest: string;
+  expiresAt: number;
+}
+
+export type RefreshRotation =
+  | { outcome: 'rotated'; record: SessionRecord }
+  /** The token was the family's current one once but has been used: the family is destroyed. */
+  | { outcome: 'reused' }
+  /** Unknown, expired, or of a session that no longer exists. */
+  | { outcome: 'invalid' };
 
 /** How a read slides the idle expiry. */
 export interface TouchPolicy {
@@ -36,6 +51,8 @@ export interface SessionPatch {
   data?: Record<string, string | null>;
   /** Replaces the stored AuthUser (JSON text), e.g. after a role change. */
   user?: string;
+  /** Replaces the current refresh token (after a rotation that reissues tokens). */
+  refresh?: RefreshState;
 }
 
 /**
@@ -55,8 +72,8 @@ export interface SessionPatch {
 export interface SessionStore {
   /**
    * Reads a session and, in the same round trip, slides its idle expiry when the last slide
-   * is at least `touchIntervalMs` old. The new expiry is never later than the absolute
-   * deadline. Null when missing or expired.
+   * is at least `touchIntervalMs` old. A slide never shortens the expiry and never passes the
+   * absolute deadline. Null when missing or expired.
    */
   read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null>;
 
@@ -76,6 +93,14 @@ export interface SessionStore {
    * session is gone.
    */
   rename(from: SessionRef, to: SessionRef): Promise<boolean>;
+
+  /**
+   * Consumes a refresh token atomically (RFC 9700 §4.14): when `presentedDigest` is the
+   * session's current, unexpired refresh token, it is replaced by `next` and the session's
+   * expiry slides as in `read`: 'rotated'. When it is one the session already consumed, the whole
+   * session is destroyed: 'reused'. Two concurrent calls with one token: at most one 'rotated'.
+   */
+  rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation>;
 
   /** Destroys a session and removes it from its user's index. */
   destroy(ref: SessionRef): Promise<void>;

@@ -104,7 +104,8 @@ export class ProbeController {
   @Post('password-changed')
   @UseGuards(SessionGuard)
   async passwordChanged(@CurrentSession() session: Session) {
-    return { revoked: await this.auth.revokeOtherSessions(session) };
+    const { revoked } = await this.auth.revokeOtherSessions(session);
+    return { revoked };
   }
 
   /** Admin action: end every session of a user. */

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { SessionGuard } from './session.guard.js';
+import type { Session } from '../../core/session.js';
+import { CredentialGuard } from './credential.guard.js';
 
 /**
- * Accepts whatever credential the configured mode allows. In `session` mode, the only mode of
- * this version, that is a session cookie, exactly as SessionGuard; code written against this
- * guard keeps working when bearer tokens are added.
+ * Whatever credential the configured mode allows: a session cookie in session mode, a bearer
+ * token in jwt mode, either in hybrid mode.
  */
 @Injectable()
-export class AuthenticatedGuard extends SessionGuard {}
+export class AuthenticatedGuard extends CredentialGuard {
+  protected accepts(session: Session): boolean {
+    return session.via !== null;
+  }
+}

@@ -1,0 +1,125 @@
+import type { AuthUser } from '../auth-user.js';
+import { InvalidSessionError } from '../errors.js';
+import { randomToken } from '../session-token.js';
+import type { JwsEngine } from './jws.js';
+import type { JwtKeyRing } from './jwt-keys.js';
+
+/** RFC 9068 §2.1: access tokens say what they are, so no other JWT can stand in for one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/** Checked before any decoding, so a huge header costs nothing (RFC 8725 §3.11 spirit). */
+export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+
+export interface AccessTokenClaims {
+  sub: string;
+  /** The server-side session (token family) the token belongs to. */
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+  roles: string[];
+}
+
+export interface AccessTokenSettings {
+  issuer: string;
+  audience: string;
+  accessTokenTtlMs: number;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Issues and verifies access tokens. Verification is explicit and strict (RFC 8725): length
+ * cap, header checked against the configured key its `kid` names (that key's one algorithm,
+ * so `none` and key confusion fail), `typ`, no `crit`, no `b64`; then the signature; only then
+ * the claims, with `exp` required. `jku`, `x5u`, `jwk` and `x5c` are never read.
+ */
+export class AccessTokens {
+  constructor(
+    private readonly keys: JwtKeyRing,
+    private readonly engine: JwsEngine,
+    private readonly settings: AccessTokenSettings,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  issue(user: AuthUser, sid: string, notAfterMs: number): { accessToken: string; expiresIn: number } {
+    const now = Math.floor(this.clock() / 1000);
+    const exp = Math.min(now + Math.floor(this.settings.accessTokenTtlMs / 1000), Math.floor(notAfterMs / 1000));
+    const claims: AccessTokenClaims = {
+      sub: user.id,
+      sid,
+      jti: randomToken(16),
+      iat: now,
+      exp,
+      iss: this.settings.issuer,
+      aud: this.settings.audience,
+      roles: user.roles ?? [],
+    };
+    const key = this.keys.signing;
+    const accessToken = this.engine.sign({ ...claims }, { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid }, key);
+    return { accessToken, expiresIn: Math.max(0, exp - now) };
+  }
+
+  verify(token: string): AccessTokenClaims {
+    if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new InvalidSessionError('malformed');
+    const segments = token.split('.');
+    if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
+      throw new InvalidSessionError('malformed');
+    }
+    const header = decodeJson(segments[0]);
+    const key = this.keys.find(header.kid);
+    if (
+      key === undefined ||
+      header.alg !== key.alg ||
+      typeof header.typ !== 'string' ||
+      !isAccessTokenType(header.typ) ||
+      'crit' in header ||
+      'b64' in header
+    ) {
+      throw new InvalidSessionError('bad-signature');
+    }
+    let payload: Record<string, unknown>;
+    try {
+      payload = this.engine.verify(token, key);
+    } catch {
+      throw new InvalidSessionError('bad-signature');
+    }
+    return this.checkClaims(payload);
+  }
+
+  private checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
+    const now = Math.floor(this.clock() / 1000);
+    const { sub, sid, jti, iat, exp, nbf, iss, aud, roles } = payload;
+    const audiences = Array.isArray(aud) ? aud : [aud];
+    const wellFormed =
+      typeof sub === 'string' &&
+      typeof sid === 'string' &&
+      typeof jti === 'string' &&
+      typeof iat === 'number' &&
+      typeof exp === 'number' &&
+      (nbf === undefined || typeof nbf === 'number') &&
+      iss === this.settings.issuer &&
+      audiences.includes(this.settings.audience) &&
+      (roles === undefined || (Array.isArray(roles) && roles.every((role) => typeof role === 'string')));
+    if (!wellFormed) throw new InvalidSessionError('malformed');
+    if (exp <= now || (typeof nbf === 'number' && nbf > now)) throw new InvalidSessionError('expired');
+    return { sub, sid, jti, iat, exp, iss, aud: this.settings.audience, roles: (roles as string[] | undefined) ?? [] };
+  }
+}
+
+/** RFC 9068 §4: `at+jwt`, or its media-type spelling. */
+function isAccessTokenType(typ: string): boolean {
+  const normalized = typ.toLowerCase();
+  return normalized === ACCESS_TOKEN_TYPE || normalized === `application/${ACCESS_TOKEN_TYPE}`;
+}
+
+function decodeJson(segment: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through: not JSON
+  }
+  throw new InvalidSessionError('malformed');
+}

@@ -1,0 +1,41 @@
+import { sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import type { JwtKey } from './jwt-keys.js';
+
+export interface JwsHeader {
+  alg: string;
+  typ: string;
+  kid: string;
+}
+
+/**
+ * Signs and checks signatures of compact JWS. The Nest layer provides one backed by
+ * @nestjs/jwt; callers check the header before and the claims after.
+ */
+export interface JwsEngine {
+  sign(payload: Record<string, unknown>, header: JwsHeader, key: JwtKey): string;
+  /** The payload when the signature is valid under `key` with `key.alg`; throws otherwise. */
+  verify(token: string, key: JwtKey): Record<string, unknown>;
+}
+
+/**
+ * EdDSA (Ed25519) JWS with node:crypto: jsonwebtoken, under @nestjs/jwt, has no EdDSA.
+ * The signing input and encoding are those of RFC 7515 §5.1 / RFC 8037.
+ */
+export const edDsaJws = {
+  sign(payload: Record<string, unknown>, header: JwsHeader, key: JwtKey): string {
+    const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+    const signature = cryptoSign(null, Buffer.from(input), key.signingKey!);
+    return `${input}.${signature.toString('base64url')}`;
+  },
+
+  verify(token: string, key: JwtKey): Record<string, unknown> {
+    const [header, payload, signature] = token.split('.');
+    const valid = cryptoVerify(null, Buffer.from(`${header}.${payload}`), key.verificationKey, Buffer.from(signature, 'base64url'));
+    if (!valid) throw new Error('invalid signature');
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  },
+};
+
+function encodeSegment(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}

@@ -1,0 +1,39 @@
+import { parse, serialize } from 'cookie';
+import type { RequestFacts } from '../session-cookie.js';
+import type { SessionCookie } from '../session-cookie.js';
+
+export const REFRESH_COOKIE_BASE_NAME = 'rt';
+
+/**
+ * The refresh token as an HttpOnly cookie (option `jwt.refreshTokenTransport: 'cookie'`), sent
+ * only to the refresh route. It cannot be a `__Host-` cookie, which must have `Path=/`, so a
+ * secure one is `__Secure-rt` (RFC 6265bis §4.1.3). SameSite=Strict: no cross-site request
+ * ever carries it.
+ */
+export class RefreshCookie {
+  constructor(
+    private readonly sessionCookie: SessionCookie,
+    private readonly path: string,
+    private readonly maxAgeSeconds: number,
+  ) {}
+
+  nameFor(request: RequestFacts): string {
+    return this.sessionCookie.isSecure(request) ? `__Secure-${REFRESH_COOKIE_BASE_NAME}` : REFRESH_COOKIE_BASE_NAME;
+  }
+
+  read(request: RequestFacts): string | undefined {
+    return request.cookieHeader ? parse(request.cookieHeader)[this.nameFor(request)] : undefined;
+  }
+
+  serialize(request: RequestFacts, token: string): string {
+    return serialize(this.nameFor(request), token, { ...this.attributes(request), maxAge: this.maxAgeSeconds });
+  }
+
+  serializeCleared(request: RequestFacts): string {
+    return serialize(this.nameFor(request), '', { ...this.attributes(request), maxAge: 0, expires: new Date(0) });
+  }
+
+  private attributes(request: RequestFacts) {
+    return { httpOnly: true, secure: this.sessionCookie.isSecure(request), sameSite: 'strict', path: this.path } as const;
+  }
+}

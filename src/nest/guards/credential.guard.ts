@@ -1,0 +1,42 @@
+import { Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthUser } from '../../core/auth-user.js';
+import type { Session } from '../../core/session.js';
+import { toHttpError } from '../http-errors.js';
+import { RequestSessions } from '../request-sessions.js';
+import { IS_PUBLIC_KEY } from '../session.constants.js';
+
+/**
+ * The shared shape of the auth guards: open the request's session, let it through if it is
+ * logged in with an accepted credential, put the user on `request.user`. Routes marked
+ * `@Public()` pass, so the guards can be registered globally. Missing, forged, expired,
+ * revoked or duplicated credentials: 401. Store unreachable: 503.
+ */
+export abstract class CredentialGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) protected readonly reflector: Reflector,
+    @Inject(RequestSessions) protected readonly sessions: RequestSessions,
+  ) {}
+
+  /** Which credentials this guard takes; override to narrow or widen. */
+  protected abstract accepts(session: Session): boolean;
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isPublic(context)) return true;
+    const http = context.switchToHttp();
+    let session: Session;
+    try {
+      session = await this.sessions.load(context);
+    } catch (error) {
+      throw toHttpError(error, http.getResponse());
+    }
+    const user = session.authenticatedUser;
+    if (user === null || !this.accepts(session)) throw new UnauthorizedException();
+    http.getRequest<{ user?: AuthUser }>().user = user;
+    return true;
+  }
+
+  protected isPublic(context: ExecutionContext): boolean {
+    return this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+  }
+}

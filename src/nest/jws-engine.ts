@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { edDsaJws, type JwsEngine, type JwsHeader } from '../core/jwt/jws.js';
+import type { JwtKey } from '../core/jwt/jwt-keys.js';
+
+/**
+ * JWS through @nestjs/jwt (jsonwebtoken) with the KeyObjects parsed at boot, so nothing is
+ * re-parsed per request. jsonwebtoken has no EdDSA, which goes through node:crypto instead.
+ * Verification is pinned to the key's one algorithm; AccessTokens adds the checks jsonwebtoken
+ * leaves out (exp required, typ, crit, b64).
+ */
+@Injectable()
+export class NestJwsEngine implements JwsEngine {
+  constructor(@Inject(JwtService) private readonly jwt: JwtService) {}
+
+  sign(payload: Record<string, unknown>, header: JwsHeader, key: JwtKey): string {
+    if (key.alg === 'EdDSA') return edDsaJws.sign(payload, header, key);
+    const secretOrKey = key.alg.startsWith('HS') ? { secret: key.signingKey! } : { privateKey: key.signingKey! };
+    return this.jwt.sign(payload, {
+      ...secretOrKey,
+      algorithm: key.alg as 'HS256',
+      header: header as unknown as { alg: 'HS256' },
+      noTimestamp: true,
+    } as never);
+  }
+
+  verify(token: string, key: JwtKey): Record<string, unknown> {
+    if (key.alg === 'EdDSA') return edDsaJws.verify(token, key);
+    const secretOrKey = key.alg.startsWith('HS') ? { secret: key.verificationKey } : { publicKey: key.verificationKey };
+    return this.jwt.verify<Record<string, unknown>>(token, { ...secretOrKey, algorithms: [key.alg as 'HS256'] } as never);
+  }
+}
