@@ -66,7 +66,7 @@ describe('readDemoConfig', () => {
     expect(() => readDemoConfig({ PORT })).toThrow(/PORT/);
   });
 
-  it.each([['jwt'], ['hybrid'], ['SESSION']])('rejects AUTH_MODE=%j', (AUTH_MODE) => {
+  it.each([['oauth'], ['JWT'], ['SESSION']])('rejects AUTH_MODE=%j', (AUTH_MODE) => {
     expect(() => readDemoConfig({ AUTH_MODE })).toThrow(/AUTH_MODE/);
   });
 

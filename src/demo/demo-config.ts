@@ -18,7 +18,24 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT is "${env.PORT}": use a port number.`);
   const mode = env.AUTH_MODE ?? 'session';
-  if (mode !== 'session') throw new Error(`AUTH_MODE is "${mode}": this version supports only "session".`);
+  if (mode !== 'session' && mode !== 'jwt' && mode !== 'hybrid') {
+    throw new Error(`AUTH_MODE is "${mode}": use session, jwt or hybrid.`);
+  }
+  let jwtSecret = env.JWT_SECRET;
+  if (mode !== 'session' && !jwtSecret) {
+    jwtSecret = randomBytes(32).toString('base64url');
+    warnings.push('JWT_SECRET is not set: using a random key, so tokens stop working when the demo restarts.');
+  }
+  const jwt =
+    mode === 'session'
+      ? {}
+      : {
+          jwt: {
+            keys: [{ kid: 'demo', alg: 'HS256' as const, secret: jwtSecret! }],
+            ...(env.ACCESS_TOKEN_TTL ? { accessTokenTtl: env.ACCESS_TOKEN_TTL } : {}),
+            ...(env.REFRESH_TOKEN_TTL ? { refreshTokenTtl: env.REFRESH_TOKEN_TTL } : {}),
+          },
+        };
   let secret = env.SESSION_SECRET;
   if (!secret) {
     secret = randomBytes(32).toString('base64url');
@@ -34,6 +51,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     trustProxy: env.TRUST_PROXY === '1',
     session: {
       mode,
+      ...jwt,
       secret,
       store,
       ...(env.IDLE_TIMEOUT ? { idleTimeout: env.IDLE_TIMEOUT } : {}),

@@ -19,8 +19,8 @@ export class NestJwsEngine implements JwsEngine {
     return this.jwt.sign(payload, {
       ...secretOrKey,
       algorithm: key.alg as 'HS256',
+      // No noTimestamp: jsonwebtoken would then drop the payload's own iat.
       header: header as unknown as { alg: 'HS256' },
-      noTimestamp: true,
     } as never);
   }
 

@@ -21,6 +21,7 @@ import { Test } from '@nestjs/testing';
 import {
   AuthenticatedGuard,
   AuthService,
+  JwtGuard,
   CurrentSession,
   CurrentUser,
   Public,
@@ -64,6 +65,18 @@ export class ProbeController {
     return { user };
   }
 
+  @Get('bearer')
+  @UseGuards(JwtGuard)
+  bearer(@CurrentUser() user: AuthUser): { user: AuthUser } {
+    return { user };
+  }
+
+  @Get('any')
+  @UseGuards(AuthenticatedGuard)
+  any(@CurrentUser() user: AuthUser, @CurrentSession() session: Session): { user: AuthUser; via: string | null } {
+    return { user, via: session.via };
+  }
+
   @Get('admin')
   @UseGuards(AuthenticatedGuard, RolesGuard)
   @Roles('admin')
@@ -96,16 +109,16 @@ export class ProbeController {
   @Post('promote')
   @UseGuards(SessionGuard)
   async promote(@CurrentUser() user: AuthUser, @CurrentSession() session: Session) {
-    await this.auth.rotate(session, { ...user, roles: [...(user.roles ?? []), 'admin'] });
-    return { ok: true };
+    const tokens = await this.auth.rotate(session, { ...user, roles: [...(user.roles ?? []), 'admin'] });
+    return { ok: true, ...tokens };
   }
 
   /** Password change: other sessions end, this one is rotated and kept. */
   @Post('password-changed')
   @UseGuards(SessionGuard)
   async passwordChanged(@CurrentSession() session: Session) {
-    const { revoked } = await this.auth.revokeOtherSessions(session);
-    return { revoked };
+    const { revoked, tokens } = await this.auth.revokeOtherSessions(session);
+    return { revoked, ...tokens };
   }
 
   /** Admin action: end every session of a user. */
