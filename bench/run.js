@@ -46,9 +46,9 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-async function startDemo(env) {
+async function startApp(script, env) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/demo/main.js'], {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port), SESSION_SECRET: SECRET, ...env },
     stdio: 'ignore',
   });
@@ -57,14 +57,16 @@ async function startDemo(env) {
   return { base, stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); } };
 }
 
-async function login(base) {
+/** Logs alice in; the credential header for the session-guarded route in the app's mode. */
+async function login(base, mode) {
   const response = await fetch(`${base}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'alice', password: 'alice-demo-password' }),
   });
   if (response.status !== 200) throw new Error(`login answered ${response.status}`);
-  return response.headers.get('set-cookie').split(';')[0];
+  if (mode === 'jwt') return { authorization: `Bearer ${(await response.json()).accessToken}` };
+  return { cookie: response.headers.get('set-cookie').split(';')[0] };
 }
 
 async function measure(url, headers = {}) {
@@ -74,23 +76,43 @@ async function measure(url, headers = {}) {
   return Math.round(result.requests.average);
 }
 
+/** One row: the app's public /demo/ping next to its guarded route, in one app process. */
+async function row(label, script, env, guardedPath, credentials) {
+  const app = await startApp(script, env);
+  try {
+    const headers = await credentials(app.base);
+    await measure(`${app.base}/demo/ping`); // warm-up
+    const open = await measure(`${app.base}/demo/ping`);
+    const guarded = await measure(`${app.base}${guardedPath}`, headers);
+    rows.push({ ...label, 'unguarded req/s': open, 'guarded req/s': guarded, ratio: (guarded / open).toFixed(2) });
+  } finally {
+    await app.stop();
+  }
+}
+
+const DEMO = 'dist/demo/main.js';
+const BASELINE = 'dist-bench/baseline/passport-jwt.main.js';
 const rows = [];
 const redis = await startRedis();
 try {
-  for (const [store, env] of [['memory', {}], ['redis', { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'bench:' }]]) {
-    for (const adapter of ['express', 'fastify']) {
-      const demo = await startDemo({ ...env, ADAPTER: adapter });
-      try {
-        const cookie = await login(demo.base);
-        await measure(`${demo.base}/demo/ping`); // warm-up
-        const open = await measure(`${demo.base}/demo/ping`);
-        const guarded = await measure(`${demo.base}/demo/session`, { cookie });
-        rows.push({ adapter, store, 'unguarded req/s': open, 'session-guarded req/s': guarded, ratio: (guarded / open).toFixed(2) });
-      } finally {
-        await demo.stop();
-      }
+  const stores = { memory: {}, redis: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'bench:' } };
+  for (const adapter of ['express', 'fastify']) {
+    for (const [store, env] of Object.entries(stores)) {
+      await row({ adapter, app: 'session cookie', store }, DEMO, { ...env, ADAPTER: adapter }, '/demo/session', (base) => login(base, 'session'));
+    }
+    for (const [revocation, store] of [['per-request', 'redis'], ['stateless', 'memory']]) {
+      await row(
+        { adapter, app: `jwt, ${revocation}`, store },
+        DEMO,
+        { ...stores[store], ADAPTER: adapter, AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_REVOCATION: revocation },
+        '/demo/session',
+        (base) => login(base, 'jwt'),
+      );
     }
   }
+  await row({ adapter: 'express', app: 'Nest docs passport-jwt', store: '-' }, BASELINE, {}, '/profile', async (base) => ({
+    authorization: `Bearer ${(await (await fetch(`${base}/token`)).json()).accessToken}`,
+  }));
 } finally {
   redis.stop();
 }

@@ -67,19 +67,20 @@ export class SessionManager {
   /**
    * The request's session. A missing, forged, expired or ambiguous credential gives an empty
    * session with `rejection` set; only a store failure throws. One store round trip at most.
-   * A session cookie is looked at first (session and hybrid mode), then a bearer token (jwt
+   * A bearer token is looked at first (jwt and hybrid mode), then the session cookie (session
    * and hybrid mode). Tokens are never read from the URL.
    */
   async open(request: RequestFacts, response: ResponseSink): Promise<Session> {
     const session = new Session(request, response);
-    const lookup = this.usesCookie ? this.cookie.read(request) : ({ kind: 'absent' } as const);
-    if (lookup.kind === 'duplicate') {
-      session.rejection = 'duplicate-cookie';
-    } else if (lookup.kind === 'present') {
-      await this.openCookie(session, lookup.value);
-    } else if (this.tokens && request.authorization !== undefined) {
+    // An Authorization header is an explicit choice of the client; a cookie may just be along
+    // for the ride (hybrid apps), so the header wins.
+    if (this.tokens && request.authorization !== undefined) {
       await this.openBearer(session, request.authorization);
+      return session;
     }
+    const lookup = this.usesCookie ? this.cookie.read(request) : ({ kind: 'absent' } as const);
+    if (lookup.kind === 'duplicate') session.rejection = 'duplicate-cookie';
+    else if (lookup.kind === 'present') await this.openCookie(session, lookup.value);
     return session;
   }
 

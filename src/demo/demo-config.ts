@@ -34,6 +34,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
             keys: [{ kid: 'demo', alg: 'HS256' as const, secret: jwtSecret! }],
             ...(env.ACCESS_TOKEN_TTL ? { accessTokenTtl: env.ACCESS_TOKEN_TTL } : {}),
             ...(env.REFRESH_TOKEN_TTL ? { refreshTokenTtl: env.REFRESH_TOKEN_TTL } : {}),
+            ...(env.JWT_REVOCATION ? { revocation: env.JWT_REVOCATION as 'per-request' | 'stateless' } : {}),
           },
         };
   let secret = env.SESSION_SECRET;

@@ -9,10 +9,17 @@ import {
   randomSlotTag,
   randomToken,
   refOf,
+  sha256,
   slotTagForUser,
   type SessionRef,
 } from '../../src/core/session-token.js';
-import type { SessionRecord, SessionStore, TouchPolicy } from '../../src/stores/session-store.interface.js';
+import type {
+  RefreshRotation,
+  RefreshState,
+  SessionRecord,
+  SessionStore,
+  TouchPolicy,
+} from '../../src/stores/session-store.interface.js';
 
 export interface StoreUnderTest {
   store: SessionStore;
@@ -57,6 +64,16 @@ export function makeRecord(userId: string | null, overrides: Partial<SessionReco
 /** A read that never slides (touchIntervalMs far in the future). */
 export function peek(overrides: Partial<TouchPolicy> = {}): TouchPolicy {
   return { now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs: HOUR, ...overrides };
+}
+
+/** A refresh state as TokenIssuer makes it: the SHA-256 (base64url) of a fresh random secret. */
+export function refreshState(ttlMs = HOUR): RefreshState {
+  return { digest: sha256(randomToken()), expiresAt: Date.now() + ttlMs };
+}
+
+/** The touch a refresh uses: slide to `idleTimeoutMs` from now. */
+export function refreshTouch(overrides: Partial<TouchPolicy> = {}): TouchPolicy {
+  return { now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs: 0, ...overrides };
 }
 
 export function describeSessionStoreContract(name: string, setup: () => Promise<StoreUnderTest>): void {
@@ -168,6 +185,18 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         await sleep(500 - (Date.now() - started));
 
         expect(await store.read(ref, peek({ idleTimeoutMs: 300, touchIntervalMs: 10_000 }))).toBeNull();
+      });
+
+      it('a slide never shortens the expiry: a 2000 ms session read with idleTimeoutMs 300 is still there after 600 ms', async () => {
+        const { ref } = await createUserSession(uniqueUserId(), {}, 2_000);
+
+        const now = Date.now();
+        const read = await store.read(ref, { now, idleTimeoutMs: 300, touchIntervalMs: 0 });
+        expect(read?.lastSeenAt).toBe(now);
+
+        await sleep(600);
+
+        expect(await store.read(ref, peek())).not.toBeNull();
       });
     });
 
@@ -521,6 +550,319 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
       it('returns 0 for a user without sessions', async () => {
         expect(await store.destroyByUser(uniqueUserId())).toBe(0);
         expect(await store.destroyByUser(uniqueUserId(), randomToken(16))).toBe(0);
+      });
+    });
+
+    describe('refresh token rotation', () => {
+      const outcomeOf = (rotation: RefreshRotation): string => rotation.outcome;
+
+      it('a session created with a refresh state reads back with it, and is listed with it', async () => {
+        const userId = uniqueUserId();
+        const refresh = refreshState();
+        const { ref, record } = await createUserSession(userId, { refresh });
+
+        const read = await store.read(ref, peek());
+
+        expect(read).toEqual(record);
+        expect(read?.refresh).toEqual(refresh);
+        expect(await store.listByUser(userId)).toEqual([record]);
+      });
+
+      it("rotating the current digest answers 'rotated' with the record carrying the next state, data and deadlines kept", async () => {
+        const first = refreshState();
+        const { ref, record } = await createUserSession(uniqueUserId(), { refresh: first, data: { cart: '[1]' } });
+        const second = refreshState();
+
+        const now = Date.now();
+        const result = await store.rotateRefreshToken(ref, first.digest, second, refreshTouch({ now }));
+
+        expect(result).toEqual({ outcome: 'rotated', record: { ...record, lastSeenAt: now, refresh: second } });
+        expect(await store.read(ref, peek())).toEqual({ ...record, lastSeenAt: now, refresh: second });
+        // The new current token rotates in turn.
+        const third = refreshState();
+        expect(await store.rotateRefreshToken(ref, second.digest, third, refreshTouch())).toMatchObject({
+          outcome: 'rotated',
+          record: { refresh: third },
+        });
+      });
+
+      it("presenting a consumed digest again answers 'reused' and destroys the session", async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const { ref } = await createUserSession(userId, { refresh: first });
+        const other = await createUserSession(userId, { refresh: refreshState() });
+        const second = refreshState();
+        expect(outcomeOf(await store.rotateRefreshToken(ref, first.digest, second, refreshTouch()))).toBe('rotated');
+
+        expect(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'reused' });
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([other.record]);
+        // The family is dead: not even its current token works any more.
+        expect(await store.rotateRefreshToken(ref, second.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        // Another session of the same user is untouched.
+        expect(await store.read(other.ref, peek())).toEqual(other.record);
+      });
+
+      it("a never-issued digest on a live session answers 'invalid' and leaves the session and its token alone", async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const { ref, record } = await createUserSession(userId, { refresh: first });
+        // Give the session a consumed digest too, so 'invalid' is not merely "nothing consumed yet".
+        const second = refreshState();
+        expect(outcomeOf(await store.rotateRefreshToken(ref, first.digest, second, refreshTouch()))).toBe('rotated');
+        const alive = (await store.read(ref, peek()))!;
+
+        for (let i = 0; i < 3; i++) {
+          expect(await store.rotateRefreshToken(ref, sha256(randomToken()), refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        }
+
+        expect(await store.read(ref, peek())).toEqual(alive);
+        expect(handlesOf(await store.listByUser(userId))).toEqual([record.handle]);
+        expect(outcomeOf(await store.rotateRefreshToken(ref, second.digest, refreshState(), refreshTouch()))).toBe('rotated');
+      });
+
+      it("digests are compared whole: '' or a part of a consumed digest is 'invalid', not 'reused'", async () => {
+        const first = refreshState();
+        const { ref } = await createUserSession(uniqueUserId(), { refresh: first });
+        const second = refreshState();
+        expect(outcomeOf(await store.rotateRefreshToken(ref, first.digest, second, refreshTouch()))).toBe('rotated');
+        const alive = (await store.read(ref, peek()))!;
+
+        for (const presented of ['', first.digest.slice(1), first.digest.slice(-8), second.digest.slice(1)]) {
+          expect({ presented, outcome: outcomeOf(await store.rotateRefreshToken(ref, presented, refreshState(), refreshTouch())) }).toEqual({
+            presented,
+            outcome: 'invalid',
+          });
+        }
+
+        expect(await store.read(ref, peek())).toEqual(alive);
+      });
+
+      it("a session without refresh state answers 'invalid' and stays alive", async () => {
+        const { ref, record } = await createUserSession(uniqueUserId());
+        const anonymous = anonymousRef();
+        const anonymousRecord = makeRecord(null, { refresh: null });
+        await store.create(anonymous, anonymousRecord, HOUR);
+
+        expect(await store.rotateRefreshToken(ref, sha256(randomToken()), refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.rotateRefreshToken(ref, '', refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.rotateRefreshToken(anonymous, sha256(randomToken()), refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+
+        expect(await store.read(ref, peek())).toEqual(record);
+        const anonymousRead = await store.read(anonymous, peek());
+        expect(anonymousRead).not.toBeNull();
+        expect(anonymousRead?.refresh ?? null).toBeNull();
+      });
+
+      it("an expired refresh state answers 'invalid' and does not destroy the session", async () => {
+        const userId = uniqueUserId();
+        const expired = { digest: sha256(randomToken()), expiresAt: Date.now() - 1_000 };
+        const { ref, record } = await createUserSession(userId, { refresh: expired });
+
+        expect(await store.rotateRefreshToken(ref, expired.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        // Not consumed either: asking again is still 'invalid', not 'reused'.
+        expect(await store.rotateRefreshToken(ref, expired.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+
+        expect(await store.read(ref, peek())).toEqual(record);
+        expect(await store.listByUser(userId)).toEqual([record]);
+      });
+
+      it("a refresh state is expired at its expiresAt: 'invalid' then, 'rotated' just before", async () => {
+        const refresh = refreshState(60_000);
+        const { ref } = await createUserSession(uniqueUserId(), { refresh });
+
+        expect(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ now: refresh.expiresAt }))).toEqual({
+          outcome: 'invalid',
+        });
+        expect(outcomeOf(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ now: refresh.expiresAt - 1 })))).toBe(
+          'rotated',
+        );
+      });
+
+      it("at or past the absolute deadline answers 'invalid', even with an unexpired refresh state", async () => {
+        const createdAt = Date.now();
+        const deadline = createdAt + 60_000;
+        const refresh = refreshState(HOUR);
+        const { ref } = await createUserSession(uniqueUserId(), { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: deadline, refresh });
+
+        expect(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ now: deadline }))).toEqual({ outcome: 'invalid' });
+        expect(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ now: deadline + 5_000 }))).toEqual({
+          outcome: 'invalid',
+        });
+      });
+
+      it("a session whose absolute deadline has passed in real time answers 'invalid'", async () => {
+        const createdAt = Date.now();
+        const refresh = refreshState(HOUR);
+        const { ref } = await createUserSession(
+          uniqueUserId(),
+          { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: createdAt + 300, refresh },
+          5_000,
+        );
+
+        await sleep(500);
+
+        expect(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it("a missing, destroyed or expired session answers 'invalid' and is not brought back", async () => {
+        const userId = uniqueUserId();
+        const never = userRef(userId);
+        expect(await store.rotateRefreshToken(never, sha256(randomToken()), refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.read(never, peek())).toBeNull();
+
+        const destroyed = refreshState();
+        const { ref } = await createUserSession(userId, { refresh: destroyed });
+        await store.destroy(ref);
+        expect(await store.rotateRefreshToken(ref, destroyed.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.read(ref, peek())).toBeNull();
+
+        const idle = refreshState();
+        const expiring = await createUserSession(userId, { refresh: idle }, 150);
+        await sleep(350);
+        expect(await store.rotateRefreshToken(expiring.ref, idle.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.read(expiring.ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it("20 concurrent rotations of one token: exactly one 'rotated', the rest 'reused' or 'invalid', the winner's digest kept if alive", async () => {
+        const userId = uniqueUserId();
+        const current = refreshState();
+        const { ref } = await createUserSession(userId, { refresh: current });
+        const nexts = Array.from({ length: 20 }, () => refreshState());
+
+        const results = await Promise.all(nexts.map((next) => store.rotateRefreshToken(ref, current.digest, next, refreshTouch())));
+
+        const winners = results.flatMap((result, i) => (result.outcome === 'rotated' ? [{ result, next: nexts[i] }] : []));
+        expect(winners).toHaveLength(1);
+        expect(winners[0].result).toMatchObject({ outcome: 'rotated', record: { refresh: winners[0].next } });
+        for (const result of results) expect(['rotated', 'reused', 'invalid']).toContain(result.outcome);
+        const after = await store.read(ref, peek());
+        if (after !== null) expect(after.refresh).toEqual(winners[0].next);
+        // The losers presented a token the winner had just consumed: that is reuse, so the family is gone.
+        expect(results.filter((result) => result.outcome === 'reused').length).toBeGreaterThanOrEqual(1);
+        expect(after).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it('rotation slides lastSeenAt and the idle expiry: a 400 ms session rotated with idleTimeoutMs 1500 is alive after 900 ms', async () => {
+        const lastSeenAt = Date.now() - 10_000;
+        const refresh = refreshState();
+        const { ref } = await createUserSession(uniqueUserId(), { createdAt: lastSeenAt, lastSeenAt, refresh }, 400);
+
+        const now = Date.now();
+        const result = await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ now, idleTimeoutMs: 1_500 }));
+        expect(result.outcome).toBe('rotated');
+        expect(result.outcome === 'rotated' && result.record.lastSeenAt).toBe(now);
+
+        await sleep(900);
+
+        expect((await store.read(ref, peek()))?.lastSeenAt).toBe(now);
+      });
+
+      it('rotation never shortens the expiry: a 2000 ms session rotated with idleTimeoutMs 300 is alive after 600 ms', async () => {
+        const refresh = refreshState();
+        const { ref } = await createUserSession(uniqueUserId(), { refresh }, 2_000);
+
+        expect(outcomeOf(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ idleTimeoutMs: 300 })))).toBe('rotated');
+        await sleep(600);
+
+        expect(await store.read(ref, peek())).not.toBeNull();
+      });
+
+      it('rotation never keeps a session past its absolute deadline', async () => {
+        const createdAt = Date.now();
+        const refresh = refreshState();
+        const { ref } = await createUserSession(
+          uniqueUserId(),
+          { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: createdAt + 400, refresh },
+          300,
+        );
+
+        expect(outcomeOf(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ idleTimeoutMs: HOUR })))).toBe('rotated');
+        await sleep(600);
+
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('update with patch.refresh replaces the refresh state and leaves everything else as it was', async () => {
+        const first = refreshState();
+        const { ref, record } = await createUserSession(uniqueUserId(), { refresh: first, data: { a: '1' } });
+        const replaced = refreshState();
+
+        expect(await store.update(ref, { refresh: replaced })).toBe(true);
+
+        expect(await store.read(ref, peek())).toEqual({ ...record, refresh: replaced });
+        const next = refreshState();
+        expect(await store.rotateRefreshToken(ref, replaced.digest, next, refreshTouch())).toMatchObject({
+          outcome: 'rotated',
+          record: { refresh: next, data: { a: '1' } },
+        });
+        // The replaced digest is no longer the current one.
+        expect(outcomeOf(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch()))).not.toBe('rotated');
+      });
+
+      it('update with patch.refresh gives a session without one its first refresh state', async () => {
+        const { ref, record } = await createUserSession(uniqueUserId());
+        const refresh = refreshState();
+
+        expect(await store.update(ref, { refresh })).toBe(true);
+
+        expect(await store.read(ref, peek())).toEqual({ ...record, refresh });
+        expect(outcomeOf(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch()))).toBe('rotated');
+      });
+
+      it('update with patch.refresh on a missing session returns false and creates nothing', async () => {
+        const ref = userRef(uniqueUserId());
+
+        expect(await store.update(ref, { refresh: refreshState() })).toBe(false);
+
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it("remembers consumed digests for at least the last 20 rotations: the token from 20 rotations ago is 'reused'", async () => {
+        const userId = uniqueUserId();
+        const states = Array.from({ length: 22 }, () => refreshState());
+        const { ref } = await createUserSession(userId, { refresh: states[0] });
+        for (let i = 1; i <= 21; i++) {
+          expect(outcomeOf(await store.rotateRefreshToken(ref, states[i - 1].digest, states[i], refreshTouch()))).toBe('rotated');
+        }
+        // Current is states[21]; states[1] was current 20 rotations ago.
+        expect((await store.read(ref, peek()))?.refresh).toEqual(states[21]);
+
+        expect(await store.rotateRefreshToken(ref, states[1].digest, refreshState(), refreshTouch())).toEqual({ outcome: 'reused' });
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it("remembers the most recently consumed digest after 21 rotations too", async () => {
+        const states = Array.from({ length: 22 }, () => refreshState());
+        const { ref } = await createUserSession(uniqueUserId(), { refresh: states[0] });
+        for (let i = 1; i <= 21; i++) {
+          expect(outcomeOf(await store.rotateRefreshToken(ref, states[i - 1].digest, states[i], refreshTouch()))).toBe('rotated');
+        }
+
+        expect(await store.rotateRefreshToken(ref, states[20].digest, refreshState(), refreshTouch())).toEqual({ outcome: 'reused' });
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('rename keeps the refresh state with the session; the old ref answers invalid', async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const { ref: from } = await createUserSession(userId, { refresh: first });
+        const second = refreshState();
+        expect(outcomeOf(await store.rotateRefreshToken(from, first.digest, second, refreshTouch()))).toBe('rotated');
+        const to = refOf(newSessionToken(from.tag));
+
+        expect(await store.rename(from, to)).toBe(true);
+
+        expect((await store.read(to, peek()))?.refresh).toEqual(second);
+        expect(await store.rotateRefreshToken(from, second.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        expect(await store.rotateRefreshToken(to, second.digest, refreshState(), refreshTouch())).toMatchObject({ outcome: 'rotated' });
+        expect(await store.listByUser(userId)).toHaveLength(1);
       });
     });
   });
