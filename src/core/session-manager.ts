@@ -29,7 +29,8 @@ export interface SessionInfo {
 }
 
 const MAX_USER_AGENT_LENGTH = 256;
-const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/;
+// RFC 6750 §2.1 / RFC 9110 §11.1: the scheme name is case-insensitive.
+const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/i;
 
 /**
  * The session lifecycle, free of HTTP frameworks: open a request's session from its cookie or

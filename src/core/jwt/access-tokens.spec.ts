@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
-import { createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { NestJwsEngine } from '../../nest/jws-engine.js';
 import { InvalidSessionError } from '../errors.js';
@@ -22,6 +22,7 @@ const KEY_OPTIONS: Record<JwtAlgorithm, JwtKeyOption> = {
 };
 const ALGORITHMS = Object.keys(KEY_OPTIONS) as JwtAlgorithm[];
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const SETTINGS = { issuer: 'https://issuer.test', audience: 'api://orders', accessTokenTtlMs: 15 * 60_000 };
 const USER = { id: 'u-1', roles: ['user', 'auditor'] };
 const SID = 'AAAAAAAAAAAA.' + 'B'.repeat(43);
@@ -33,6 +34,18 @@ const clock = (): number => nowMs;
 const nestEngine = new NestJwsEngine(new JwtService({}));
 /** The engine the module uses: @nestjs/jwt for HS/RS/ES, node:crypto for EdDSA. */
 const engine: JwsEngine = nestEngine;
+
+/** A new key for `alg` with the given kid, unrelated to KEY_OPTIONS. */
+function freshKeyOption(alg: JwtAlgorithm, kid: string): JwtKeyOption {
+  if (alg.startsWith('HS')) return { kid, alg, secret: randomBytes(64).toString('base64url') };
+  const pair =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+        : generateKeyPairSync('ed25519');
+  return { kid, alg, privateKey: pair.privateKey };
+}
 
 interface Setup {
   ring: JwtKeyRing;
@@ -191,11 +204,12 @@ describe.each(ALGORITHMS)('AccessTokens with %s', (alg) => {
       expect(outcome(tokens, fits)).toBe('accepted');
       const over = near(MAX_ACCESS_TOKEN_LENGTH + 4);
       expect(over.length).toBeGreaterThan(MAX_ACCESS_TOKEN_LENGTH);
+      const huge = `${segment(headerFor(key))}.${'A'.repeat(1_000_000)}.AAAA`;
       const parse = jest.spyOn(JSON, 'parse');
       const verify = jest.spyOn(engine, 'verify');
       const from = jest.spyOn(Buffer, 'from');
       expect(outcome(tokens, over)).toBe('malformed');
-      expect(outcome(tokens, `${segment(headerFor(key))}.${'A'.repeat(1_000_000)}.AAAA`)).toBe('malformed');
+      expect(outcome(tokens, huge)).toBe('malformed');
       expect(parse).not.toHaveBeenCalled();
       expect(verify).not.toHaveBeenCalled();
       expect(from).not.toHaveBeenCalled();
@@ -237,10 +251,15 @@ describe.each(ALGORITHMS)('AccessTokens with %s', (alg) => {
       expect(outcome(tokens, forge(headerFor(key, { kid: [key.kid] }), claims(), key))).not.toBe('accepted');
       expect(outcome(tokens, forge(headerFor(key, { kid: { toString: key.kid } }), claims(), key))).not.toBe('accepted');
       expect(outcome(tokens, forge(headerFor(key, { kid: '__proto__' }), claims(), key))).not.toBe('accepted');
-      // Signed with this key but naming a verify-only key listed after it.
-      const other = alg === 'HS256' ? KEY_OPTIONS.HS512 : KEY_OPTIONS.HS256;
-      const withOther = setup(alg, [{ ...other, kid: 'other' }]);
-      expect(outcome(withOther.tokens, forge(headerFor(key, { kid: 'other', alg: other.alg }), claims(), key, other.alg))).not.toBe('accepted');
+      // Another key of the same algorithm, listed after this one: each token verifies only under the key its kid names.
+      const other = freshKeyOption(alg, 'other');
+      const both = new JwtKeyRing([KEY_OPTIONS[alg], other]);
+      const bothTokens = new AccessTokens(both, engine, SETTINGS, clock);
+      const otherKey = both.find('other')!;
+      expect(outcome(bothTokens, forge(headerFor(otherKey), claims(), otherKey))).toBe('accepted');
+      expect(outcome(bothTokens, forge(headerFor(key), claims(), key))).toBe('accepted');
+      expect(outcome(bothTokens, forge(headerFor(key, { kid: 'other' }), claims(), key))).not.toBe('accepted');
+      expect(outcome(bothTokens, forge(headerFor(otherKey, { kid: key.kid }), claims(), otherKey))).not.toBe('accepted');
     });
 
     it('an alg that is not the key’s one algorithm, including none in any spelling', () => {
@@ -284,13 +303,22 @@ describe.each(ALGORITHMS)('AccessTokens with %s', (alg) => {
       const dot = token.lastIndexOf('.');
       const accepted: string[] = [];
       for (let index = dot + 1; index < token.length; index++) {
-        for (const replacement of ['A', 'B', 'Q', 'g', 'w', '_']) {
-          if (token[index] === replacement) continue;
+        const value = BASE64URL.indexOf(token[index]);
+        // Flip the lowest and the highest of the character's six bits.
+        for (const replacement of [BASE64URL[value ^ 1], BASE64URL[value ^ 32]]) {
           const tampered = token.slice(0, index) + replacement + token.slice(index + 1);
           if (outcome(tokens, tampered) === 'accepted') accepted.push(`${index - dot - 1}:${token[index]}→${replacement}`);
         }
       }
       expect(accepted).toEqual([]);
+    });
+
+    it('a signature whose last character differs only in bits the encoding leaves unused (non-canonical base64url)', () => {
+      const token = forge(headerFor(key), claims(), key);
+      const last = BASE64URL.indexOf(token[token.length - 1]);
+      const tampered = token.slice(0, -1) + BASE64URL[last ^ 1];
+      expect(tampered).not.toBe(token);
+      expect(outcome(tokens, tampered)).not.toBe('accepted');
     });
 
     it('a header or payload with one character changed', () => {
@@ -303,21 +331,7 @@ describe.each(ALGORITHMS)('AccessTokens with %s', (alg) => {
     });
 
     it('a token signed by another key of the same algorithm', () => {
-      const foreignRing =
-        alg.startsWith('HS')
-          ? new JwtKeyRing([{ ...KEY_OPTIONS[alg], secret: 'another-secret-'.padEnd(64, '9') }])
-          : new JwtKeyRing([
-              {
-                kid: key.kid,
-                alg,
-                privateKey:
-                  alg === 'RS256'
-                    ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
-                    : alg === 'ES256'
-                      ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey
-                      : generateKeyPairSync('ed25519').privateKey,
-              },
-            ]);
+      const foreignRing = new JwtKeyRing([freshKeyOption(alg, key.kid)]);
       expect(foreignRing.signing.kid).toBe(key.kid);
       expect(outcome(tokens, forge(headerFor(key), claims(), foreignRing.signing))).not.toBe('accepted');
       expect(outcome(tokens, new AccessTokens(foreignRing, engine, SETTINGS, clock).issue(USER, SID, START + 86_400_000).accessToken)).not.toBe(

@@ -67,6 +67,10 @@ export class AccessTokens {
     if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
       throw new InvalidSessionError('malformed');
     }
+    // One spelling per signature: the unused low bits of the last base64url character must be zero.
+    if (Buffer.from(segments[2], 'base64url').toString('base64url') !== segments[2]) {
+      throw new InvalidSessionError('malformed');
+    }
     const header = decodeJson(segments[0]);
     const key = this.keys.find(header.kid);
     if (
@@ -79,13 +83,14 @@ export class AccessTokens {
     ) {
       throw new InvalidSessionError('bad-signature');
     }
-    let payload: Record<string, unknown>;
+    let payload: unknown;
     try {
       payload = this.engine.verify(token, key);
     } catch {
       throw new InvalidSessionError('bad-signature');
     }
-    return this.checkClaims(payload);
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidSessionError('malformed');
+    return this.checkClaims(payload as Record<string, unknown>);
   }
 
   private checkClaims(payload: Record<string, unknown>): AccessTokenClaims {

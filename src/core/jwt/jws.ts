@@ -13,8 +13,8 @@ export interface JwsHeader {
  */
 export interface JwsEngine {
   sign(payload: Record<string, unknown>, header: JwsHeader, key: JwtKey): string;
-  /** The payload when the signature is valid under `key` with `key.alg`; throws otherwise. */
-  verify(token: string, key: JwtKey): Record<string, unknown>;
+  /** The payload when the signature is valid under `key` with `key.alg`; throws otherwise. Claims are the caller's job. */
+  verify(token: string, key: JwtKey): unknown;
 }
 
 /**
@@ -28,11 +28,11 @@ export const edDsaJws = {
     return `${input}.${signature.toString('base64url')}`;
   },
 
-  verify(token: string, key: JwtKey): Record<string, unknown> {
+  verify(token: string, key: JwtKey): unknown {
     const [header, payload, signature] = token.split('.');
     const valid = cryptoVerify(null, Buffer.from(`${header}.${payload}`), key.verificationKey, Buffer.from(signature, 'base64url'));
     if (!valid) throw new Error('invalid signature');
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
   },
 };
 

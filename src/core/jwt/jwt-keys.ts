@@ -43,7 +43,8 @@ function toJwtKey(key: JwtKeyOption, index: number): JwtKey {
   if (typeof key?.kid !== 'string' || key.kid.length === 0 || key.kid.length > 128) {
     throw new SessionConfigurationError(`${option}.kid`, 'is missing', 'Give every key a short unique string id.');
   }
-  const hashBytes = HMAC_KEY_BYTES[key.alg];
+  // Own properties only: an alg such as 'toString' must not find Object.prototype.
+  const hashBytes = Object.hasOwn(HMAC_KEY_BYTES, key.alg) ? HMAC_KEY_BYTES[key.alg] : undefined;
   if (hashBytes !== undefined) {
     if (typeof key.secret !== 'string' || Buffer.byteLength(key.secret) < hashBytes) {
       throw new SessionConfigurationError(
@@ -55,7 +56,7 @@ function toJwtKey(key: JwtKeyOption, index: number): JwtKey {
     const secret = createSecretKey(Buffer.from(key.secret, 'utf8'));
     return { kid: key.kid, alg: key.alg, signingKey: secret, verificationKey: secret };
   }
-  const type = ASYMMETRIC_TYPES[key.alg];
+  const type = Object.hasOwn(ASYMMETRIC_TYPES, key.alg) ? ASYMMETRIC_TYPES[key.alg] : undefined;
   if (type === undefined) {
     throw new SessionConfigurationError(`${option}.alg`, `is ${JSON.stringify(key.alg)}`, 'Use HS256, HS384, HS512, RS256, ES256 or EdDSA.');
   }
@@ -67,16 +68,23 @@ function toJwtKey(key: JwtKeyOption, index: number): JwtKey {
   if (publicKey === null) {
     throw new SessionConfigurationError(option, 'has neither privateKey nor publicKey', `Give the ${key.alg} key pair in PEM.`);
   }
+  if (privateKey && key.publicKey !== undefined && !createPublicKey(privateKey).equals(publicKey)) {
+    throw new SessionConfigurationError(option, 'has a privateKey and a publicKey that are not one pair', 'Give the public key of that private key, or leave publicKey out.');
+  }
   assertKeyFits(option, key.alg, type, publicKey);
   return { kid: key.kid, alg: key.alg, signingKey: privateKey, verificationKey: publicKey };
 }
 
 function toPrivateKey(value: string | KeyObject): KeyObject {
-  return typeof value === 'string' ? createPrivateKey(value) : value;
+  if (typeof value === 'string') return createPrivateKey(value);
+  if (value.type !== 'private') throw new Error(`a ${value.type} KeyObject is not a private key`);
+  return value;
 }
 
 function toPublicKey(value: string | KeyObject): KeyObject {
-  return typeof value === 'string' ? createPublicKey(value) : value.type === 'private' ? createPublicKey(value) : value;
+  if (typeof value === 'string') return createPublicKey(value);
+  if (value.type === 'secret') throw new Error('a secret KeyObject is not a public key');
+  return value.type === 'private' ? createPublicKey(value) : value;
 }
 
 /** The algorithm is bound to the key's type, so a token cannot switch an RSA key to HMAC (key confusion). */
@@ -136,7 +144,7 @@ export class JwtKeyRing {
   /** Public keys as a JWK Set for GET /.well-known/jwks.json; shared secrets are never published. */
   jwks(): { keys: JsonWebKey[] } {
     const keys = [...this.byKid.values()]
-      .filter((key) => !key.alg.startsWith('HS'))
+      .filter((key) => key.verificationKey.type === 'public')
       .map((key) => ({ ...key.verificationKey.export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
     return { keys };
   }
