@@ -12,12 +12,14 @@ import { DemoModule } from '../src/demo/demo.module.js';
 import { DemoUsers } from '../src/demo/demo-users.js';
 import { SessionConfigurationError } from '../src/index.js';
 import { getFreePort } from './support/free-port.js';
+import { setCookies } from './support/http-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { ADAPTERS, sessionCookieFrom, startApp, TEST_SECRET, type AdapterName } from './support/test-app.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALICE = { username: 'alice', password: 'alice-demo-password' };
 const ADMIN = { username: 'admin', password: 'admin-demo-password' };
+const JWT_SECRET = 'demo-jwt-secret-that-is-long-enough-0123456789';
 
 let users: DemoUsers;
 
@@ -66,8 +68,61 @@ describe('readDemoConfig', () => {
     expect(() => readDemoConfig({ PORT })).toThrow(/PORT/);
   });
 
-  it.each([['oauth'], ['JWT'], ['SESSION']])('rejects AUTH_MODE=%j', (AUTH_MODE) => {
-    expect(() => readDemoConfig({ AUTH_MODE })).toThrow(/AUTH_MODE/);
+  it.each([['oauth'], ['JWT'], ['SESSION'], ['Hybrid'], ['cookie'], [''], [' jwt'], ['jwt,session']])('rejects AUTH_MODE=%j', (AUTH_MODE) => {
+    expect(() => readDemoConfig({ AUTH_MODE, SESSION_SECRET: TEST_SECRET, JWT_SECRET })).toThrow(/AUTH_MODE/);
+  });
+
+  it.each([['jwt'], ['hybrid']] as const)('accepts AUTH_MODE=%s with a jwt key of the given JWT_SECRET, and no warning', (mode) => {
+    const config = readDemoConfig({ AUTH_MODE: mode, SESSION_SECRET: TEST_SECRET, JWT_SECRET });
+    expect(config.warnings).toEqual([]);
+    expect(config.session).toEqual({
+      mode,
+      secret: TEST_SECRET,
+      store: { type: 'memory' },
+      jwt: { keys: [{ kid: 'demo', alg: 'HS256', secret: JWT_SECRET }] },
+    });
+  });
+
+  it.each([['jwt'], ['hybrid']] as const)('in AUTH_MODE=%s warns about a missing JWT_SECRET and uses a random key long enough for HS256', (mode) => {
+    const first = readDemoConfig({ AUTH_MODE: mode, SESSION_SECRET: TEST_SECRET });
+    const second = readDemoConfig({ AUTH_MODE: mode, SESSION_SECRET: TEST_SECRET, JWT_SECRET: '' });
+    for (const config of [first, second]) {
+      expect(config.session.mode).toBe(mode);
+      expect(config.warnings).toEqual([expect.stringMatching(/JWT_SECRET/)]);
+      expect(config.session.jwt?.keys).toEqual([{ kid: 'demo', alg: 'HS256', secret: expect.any(String) }]);
+      expect(Buffer.byteLength(config.session.jwt!.keys[0].secret!)).toBeGreaterThanOrEqual(32);
+    }
+    expect(first.session.jwt!.keys[0].secret).not.toBe(second.session.jwt!.keys[0].secret);
+    // Both secrets missing: both warnings.
+    expect(readDemoConfig({ AUTH_MODE: mode }).warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/JWT_SECRET/), expect.stringMatching(/SESSION_SECRET/)]),
+    );
+  });
+
+  it.each([['jwt'], ['hybrid']] as const)('in AUTH_MODE=%s passes ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL through', (mode) => {
+    const config = readDemoConfig({
+      AUTH_MODE: mode,
+      SESSION_SECRET: TEST_SECRET,
+      JWT_SECRET,
+      ACCESS_TOKEN_TTL: '5m',
+      REFRESH_TOKEN_TTL: '2d',
+    });
+    expect(config.session.jwt).toEqual({
+      keys: [{ kid: 'demo', alg: 'HS256', secret: JWT_SECRET }],
+      accessTokenTtl: '5m',
+      refreshTokenTtl: '2d',
+    });
+    expect(readDemoConfig({ AUTH_MODE: mode, JWT_SECRET, ACCESS_TOKEN_TTL: '90s' }).session.jwt).toEqual({
+      keys: [{ kid: 'demo', alg: 'HS256', secret: JWT_SECRET }],
+      accessTokenTtl: '90s',
+    });
+  });
+
+  it('in session mode ignores JWT_SECRET and the token TTLs: no jwt options, no JWT warning', () => {
+    const config = readDemoConfig({ AUTH_MODE: 'session', SESSION_SECRET: TEST_SECRET, ACCESS_TOKEN_TTL: '5m' });
+    expect(config.warnings).toEqual([]);
+    expect(config.session).toEqual({ mode: 'session', secret: TEST_SECRET, store: { type: 'memory' } });
+    expect(readDemoConfig({ AUTH_MODE: 'session', SESSION_SECRET: TEST_SECRET, JWT_SECRET }).session).not.toHaveProperty('jwt');
   });
 
   it('warns about a missing SESSION_SECRET and uses a random secret long enough for the module', () => {
@@ -182,6 +237,168 @@ describe.each(ADAPTERS)('the demo app over %s', (adapter) => {
   });
 });
 
+interface TokenAnswer {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: string;
+  expiresIn: number;
+}
+
+/** POST /auth/login in jwt/hybrid mode: the answer's tokens and its Set-Cookie headers. */
+async function tokenLogin(
+  app: INestApplication,
+  credentials: { username: string; password: string },
+): Promise<{ tokens: TokenAnswer; cookies: string[]; body: Record<string, unknown> }> {
+  const response = await request(app.getHttpServer()).post('/auth/login').send(credentials).expect(200);
+  const body = response.body as Record<string, unknown>;
+  return { tokens: body as unknown as TokenAnswer, cookies: setCookies(response), body };
+}
+
+const bearer = (token: string): string => `Bearer ${token}`;
+
+describe.each(ADAPTERS)('the demo app in AUTH_MODE=jwt over %s', (adapter) => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await bootDemo(adapter, { SESSION_SECRET: TEST_SECRET, AUTH_MODE: 'jwt', JWT_SECRET, ACCESS_TOKEN_TTL: '5m' });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('logs alice in with tokens and no cookie, and forbids caching the answer', async () => {
+    const response = await request(app.getHttpServer()).post('/auth/login').send(ALICE).expect(200);
+    expect(response.body).toEqual({
+      user: { id: 'u-alice', username: 'alice', roles: ['user'] },
+      accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      refreshToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresIn: 300,
+    });
+    expect(response.body.refreshToken).not.toBe(response.body.accessToken);
+    expect(setCookies(response)).toEqual([]);
+    expect(response.headers['cache-control']).toBe('no-store');
+    await request(app.getHttpServer()).post('/auth/login').send({ ...ALICE, password: 'wrong' }).expect(401);
+  });
+
+  it('serves /demo/session and /auth/me to the bearer token, and 401 without it', async () => {
+    const { tokens } = await tokenLogin(app, ALICE);
+    const server = app.getHttpServer();
+    const me = await request(server).get('/auth/me').set('Authorization', bearer(tokens.accessToken)).expect(200);
+    expect(me.body.user).toEqual({ id: 'u-alice', username: 'alice', roles: ['user'] });
+    expect((await request(server).get('/demo/session').set('Authorization', bearer(tokens.accessToken)).expect(200)).body).toEqual({});
+    await request(server).put('/demo/session/theme').set('Authorization', bearer(tokens.accessToken)).send({ value: 'dark' }).expect(200);
+    const data = await request(server).get('/demo/session').set('Authorization', bearer(tokens.accessToken)).expect(200);
+    expect(data.body).toEqual({ theme: 'dark' });
+
+    await request(server).get('/demo/session').expect(401);
+    await request(server).get('/demo/session').set('Authorization', bearer(tokens.refreshToken)).expect(401);
+    await request(server).get('/demo/session').set('Authorization', bearer(`${tokens.accessToken}x`)).expect(401);
+  });
+
+  it('lets only the admin token see /admin/stats', async () => {
+    const alice = (await tokenLogin(app, ALICE)).tokens;
+    const admin = (await tokenLogin(app, ADMIN)).tokens;
+    await request(app.getHttpServer()).get('/admin/stats').set('Authorization', bearer(alice.accessToken)).expect(403);
+    await request(app.getHttpServer()).get('/admin/stats').set('Authorization', bearer(admin.accessToken)).expect(200);
+  });
+
+  it('rotates on POST /auth/refresh: a new pair that works on the same session, the old refresh token refused', async () => {
+    const server = app.getHttpServer();
+    const { tokens } = await tokenLogin(app, ALICE);
+    await request(server).put('/demo/session/cart').set('Authorization', bearer(tokens.accessToken)).send({ value: [1] }).expect(200);
+
+    const refreshed = await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    expect(refreshed.body).toEqual({
+      accessToken: expect.any(String),
+      refreshToken: expect.any(String),
+      tokenType: 'Bearer',
+      expiresIn: 300,
+    });
+    expect(refreshed.body.refreshToken).not.toBe(tokens.refreshToken);
+    expect(setCookies(refreshed)).toEqual([]);
+    expect(refreshed.headers['cache-control']).toBe('no-store');
+    const data = await request(server).get('/demo/session').set('Authorization', bearer(refreshed.body.accessToken)).expect(200);
+    expect(data.body).toEqual({ cart: [1] });
+
+    // The next refresh token rotates in turn.
+    const again = await request(server).post('/auth/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(200);
+    expect(again.body.refreshToken).not.toBe(refreshed.body.refreshToken);
+
+    // Presenting a consumed token is reuse: refused, and the whole family (session) ends.
+    await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+    await request(server).get('/demo/session').set('Authorization', bearer(again.body.accessToken)).expect(401);
+    await request(server).post('/auth/refresh').send({ refreshToken: again.body.refreshToken }).expect(401);
+  });
+
+  it('refuses a refresh without a token or with a forged one', async () => {
+    const server = app.getHttpServer();
+    const { tokens } = await tokenLogin(app, ALICE);
+    await request(server).post('/auth/refresh').send({}).expect(401);
+    await request(server).post('/auth/refresh').send({ refreshToken: tokens.accessToken }).expect(401);
+    const [tag, sid] = tokens.refreshToken.split('.');
+    await request(server).post('/auth/refresh').send({ refreshToken: `${tag}.${sid}.${'A'.repeat(43)}` }).expect(401);
+    // A forged guess does not end the family: the real token still works.
+    await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+  });
+
+  it('logs out with the bearer token: the access and refresh tokens stop working', async () => {
+    const server = app.getHttpServer();
+    const { tokens } = await tokenLogin(app, ALICE);
+    await request(server).post('/auth/logout').set('Authorization', bearer(tokens.accessToken)).expect(204);
+    await request(server).get('/demo/session').set('Authorization', bearer(tokens.accessToken)).expect(401);
+    await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+  });
+});
+
+describe.each(ADAPTERS)('the demo app in AUTH_MODE=hybrid over %s', (adapter) => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await bootDemo(adapter, { SESSION_SECRET: TEST_SECRET, AUTH_MODE: 'hybrid', JWT_SECRET });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('login gives a session cookie and tokens, and both reach the same session', async () => {
+    const server = app.getHttpServer();
+    const response = await request(server).post('/auth/login').send(ALICE).expect(200);
+    const cookie = sessionCookieFrom(response);
+    const tokens = response.body as TokenAnswer;
+    expect(tokens).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer' });
+    expect(tokens.expiresIn).toBe(15 * 60);
+
+    await request(server).put('/demo/session/theme').set('Cookie', cookie).send({ value: 'dark' }).expect(200);
+    const viaBearer = await request(server).get('/demo/session').set('Authorization', bearer(tokens.accessToken)).expect(200);
+    expect(viaBearer.body).toEqual({ theme: 'dark' });
+    await request(server).put('/demo/session/lang').set('Authorization', bearer(tokens.accessToken)).send({ value: 'fr' }).expect(200);
+    const viaCookie = await request(server).get('/demo/session').set('Cookie', cookie).expect(200);
+    expect(viaCookie.body).toEqual({ theme: 'dark', lang: 'fr' });
+    const me = await request(server).get('/auth/me').set('Cookie', cookie).expect(200);
+    expect(me.body.user).toEqual({ id: 'u-alice', username: 'alice', roles: ['user'] });
+  });
+
+  it('refreshes the tokens while the cookie keeps working, and logout by cookie ends the tokens too', async () => {
+    const server = app.getHttpServer();
+    const response = await request(server).post('/auth/login').send(ALICE).expect(200);
+    const cookie = sessionCookieFrom(response);
+    const tokens = response.body as TokenAnswer;
+
+    const refreshed = await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    expect(refreshed.body.refreshToken).not.toBe(tokens.refreshToken);
+    await request(server).get('/demo/session').set('Authorization', bearer(refreshed.body.accessToken)).expect(200);
+    await request(server).get('/demo/session').set('Cookie', cookie).expect(200);
+
+    await request(server).post('/auth/logout').set('Cookie', cookie).expect(204);
+    await request(server).get('/demo/session').set('Cookie', cookie).expect(401);
+    await request(server).get('/demo/session').set('Authorization', bearer(refreshed.body.accessToken)).expect(401);
+    await request(server).post('/auth/refresh').send({ refreshToken: refreshed.body.refreshToken }).expect(401);
+  });
+});
+
 describe('the demo app with REDIS_URL', () => {
   let redis: RedisServerHandle;
   let admin: Redis;
@@ -194,6 +411,36 @@ describe('the demo app with REDIS_URL', () => {
   afterAll(async () => {
     await admin?.quit();
     await redis?.stop();
+  });
+
+  it.each(ADAPTERS)('in AUTH_MODE=jwt keeps token families in Redis without any raw refresh token over %s', async (adapter) => {
+    const prefix = `demo-jwt-e2e-${adapter}:`;
+    const app = await bootDemo(adapter, { SESSION_SECRET: TEST_SECRET, AUTH_MODE: 'jwt', JWT_SECRET, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
+    try {
+      const server = app.getHttpServer();
+      const { tokens, cookies } = await tokenLogin(app, ALICE);
+      expect(cookies).toEqual([]);
+      const refreshed = await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+      const data = await request(server).get('/demo/session').set('Authorization', bearer(refreshed.body.accessToken)).expect(200);
+      expect(data.body).toEqual({});
+
+      const keys = await admin.keys(`${prefix}*`);
+      expect(keys.length).toBeGreaterThan(0);
+      const stored: string[] = [...keys];
+      for (const key of keys) {
+        if ((await admin.type(key)) === 'hash') stored.push(...Object.entries(await admin.hgetall(key)).flat());
+        else stored.push(...(await admin.zrange(key, 0, -1)));
+      }
+      for (const token of [tokens.refreshToken, refreshed.body.refreshToken as string]) {
+        const secret = token.split('.')[2];
+        expect(secret).toHaveLength(43);
+        for (const value of stored) expect(value).not.toContain(secret);
+      }
+      await request(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(401);
+      await request(server).get('/demo/session').set('Authorization', bearer(refreshed.body.accessToken)).expect(401);
+    } finally {
+      await app.close();
+    }
   });
 
   it.each(ADAPTERS)('keeps sessions in Redis under REDIS_KEY_PREFIX over %s', async (adapter) => {

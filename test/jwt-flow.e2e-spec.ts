@@ -206,6 +206,7 @@ describe.each(MATRIX)('JWT and hybrid flows over %s with the %s store', (adapter
       const body = promoted.body as { accessToken: string; refreshToken: string };
       expect(body).toEqual({ ok: true, accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', expiresIn: expect.any(Number) });
       const newCookie = sessionCookieFrom(promoted);
+      expect(noStore(promoted)).toBe(true);
       expect(newCookie).not.toBe(cookie);
 
       expect((await http(app).get('/probe/any').set('Cookie', cookie)).status).toBe(401);
@@ -225,22 +226,6 @@ describe.each(MATRIX)('JWT and hybrid flows over %s with the %s store', (adapter
       await http(app).post('/auth/logout').set('Authorization', `Bearer ${accessToken}`).expect(204);
       expect(await bearerStatus(app, accessToken)).toBe(401);
       expect(await refreshStatus(app, refreshToken)).toBe(401);
-    });
-
-    it("with revocation 'stateless' keeps accepting a logged-out access token until its exp, then refuses it; the refresh token dies at once", async () => {
-      const app = await start({ jwt: { keys: [TEST_KEYS.hs1], revocation: 'stateless', accessTokenTtl: '2s' } });
-      const { accessToken, refreshToken } = await tokenLogin(app, 'alice');
-      const { exp } = decodeJwt(accessToken).payload as { exp: number };
-
-      await http(app).post('/auth/logout').set('Authorization', `Bearer ${accessToken}`).expect(204);
-      expect(await refreshStatus(app, refreshToken)).toBe(401);
-      // The documented cost of stateless: no store lookup, so the token lives until exp.
-      expect(Date.now()).toBeLessThan(exp * 1000);
-      expect(await bearerStatus(app, accessToken)).toBe(200);
-      expect(await bearerStatus(app, accessToken, '/probe/any')).toBe(200);
-
-      await sleep(exp * 1000 + 200 - Date.now());
-      expect(await bearerStatus(app, accessToken)).toBe(401);
     });
   });
 
@@ -330,6 +315,7 @@ describe.each(MATRIX)('JWT and hybrid flows over %s with the %s store', (adapter
       expect(pair.accessToken).not.toBe(accessToken);
       expect(pair.refreshToken).not.toBe(refreshToken);
       expect(setCookies(promoted)).toEqual([]);
+      expect(noStore(promoted)).toBe(true);
       expect(decodeJwt(pair.accessToken).payload.roles).toEqual(['user', 'admin']);
 
       expect(await bearerStatus(app, accessToken)).toBe(401);
@@ -433,4 +419,34 @@ describe.each(MATRIX)('JWT and hybrid flows over %s with the %s store', (adapter
       expect(published.text).not.toContain(Buffer.from(TEST_KEYS.hs1.secret).toString('base64url'));
     });
   });
+});
+
+/** Timed, so the combinations run side by side (it.concurrent) rather than one after another. */
+describe('stateless revocation', () => {
+  it.concurrent.each(MATRIX)(
+    "over %s with the %s store, revocation 'stateless' keeps accepting a logged-out access token until its exp, then refuses it; the refresh token dies at once",
+    async (adapter, store) => {
+      const app = await createJwtApp({
+        adapter,
+        store: storeOption(store, redis.url),
+        jwt: { keys: [TEST_KEYS.hs1], revocation: 'stateless', accessTokenTtl: '2s' },
+      });
+      try {
+        const { accessToken, refreshToken } = await tokenLogin(app, 'alice');
+        const { exp } = decodeJwt(accessToken).payload as { exp: number };
+
+        await http(app).post('/auth/logout').set('Authorization', `Bearer ${accessToken}`).expect(204);
+        expect(await refreshStatus(app, refreshToken)).toBe(401);
+        // The documented cost of stateless: no store lookup, so the token lives until exp.
+        expect(Date.now()).toBeLessThan(exp * 1000);
+        expect(await bearerStatus(app, accessToken)).toBe(200);
+        expect(await bearerStatus(app, accessToken, '/probe/any')).toBe(200);
+
+        await sleep(exp * 1000 + 200 - Date.now());
+        expect(await bearerStatus(app, accessToken)).toBe(401);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

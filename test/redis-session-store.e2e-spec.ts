@@ -6,8 +6,12 @@ import { Redis } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../src/core/errors.js';
 import { newSessionToken, randomSlotTag, randomToken, refOf, sha256, slotTagForUser, type SessionToken } from '../src/core/session-token.js';
 import { RedisSessionStore } from '../src/stores/redis-session-store.js';
+import { REMEMBERED_REFRESH_TOKENS } from '../src/stores/memory-session-store.js';
+import { resolveSessionOptions } from '../src/core/session-options.js';
+import { edDsaJws } from '../src/core/jwt/jws.js';
+import { parseRefreshToken, TokenIssuer } from '../src/core/jwt/token-issuer.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
-import { makeRecord, peek, sleep, uniqueUserId } from './support/session-store-contract.js';
+import { makeRecord, peek, refreshState, refreshTouch, sleep, uniqueUserId } from './support/session-store-contract.js';
 
 const HOUR = 3_600_000;
 
@@ -181,6 +185,149 @@ describe('RedisSessionStore', () => {
       expect(outside).toEqual([]);
       expect(keys.filter((key) => key.startsWith(keyPrefix))).toHaveLength(5);
       expect(keys.filter((key) => key.startsWith('sess:'))).toHaveLength(5);
+    });
+  });
+
+  describe('refresh tokens in Redis', () => {
+    /** The issuer SessionManager uses in jwt mode (minting a refresh token needs no signing). */
+    function issuer(): TokenIssuer {
+      const options = resolveSessionOptions({
+        mode: 'jwt',
+        jwt: { keys: [{ kid: 'k1', alg: 'HS256', secret: 'jwt-secret-that-is-long-enough-0123456789' }] },
+        secret: 'test-secret-that-is-long-enough-0123456789',
+        validateUser: async () => null,
+      });
+      return new TokenIssuer(options.jwt!, edDsaJws);
+    }
+
+    /** Every key and every value (hash fields and values, sorted-set members) under a prefix. */
+    async function dump(keyPrefix: string): Promise<{ keys: string[]; values: string[] }> {
+      const keys = await inspector.keys(`${keyPrefix}*`);
+      const values: string[] = [];
+      for (const key of keys) {
+        const type = await inspector.type(key);
+        if (type === 'hash') values.push(...Object.entries(await inspector.hgetall(key)).flat());
+        else if (type === 'zset') values.push(...(await inspector.zrange(key, 0, -1)));
+        else throw new Error(`unexpected ${type} key ${key}`);
+      }
+      return { keys, values };
+    }
+
+    it('never puts a raw refresh secret or refresh token in a key or a value, only its digest', async () => {
+      const { store, keyPrefix } = newStore();
+      const tokens = issuer();
+      const userId = uniqueUserId();
+      const sessionToken = newSessionToken(slotTagForUser(userId));
+      const ref = refOf(sessionToken);
+      const record = makeRecord(userId);
+      const minted = [tokens.mintRefreshToken(ref, record.absoluteExpiresAt)];
+      await store.create(ref, { ...record, refresh: minted[0].state }, HOUR);
+      for (let i = 0; i < 5; i++) {
+        const presented = parseRefreshToken(minted[i].token);
+        expect(presented.ref).toEqual(ref);
+        const next = tokens.mintRefreshToken(ref, record.absoluteExpiresAt);
+        expect((await store.rotateRefreshToken(ref, presented.digest, next.state, refreshTouch())).outcome).toBe('rotated');
+        minted.push(next);
+      }
+      const replaced = tokens.mintRefreshToken(ref, record.absoluteExpiresAt);
+      expect(await store.update(ref, { refresh: replaced.state })).toBe(true);
+      minted.push(replaced);
+
+      const { keys, values } = await dump(keyPrefix);
+      expect(keys.length).toBeGreaterThanOrEqual(2);
+      const secrets = minted.map(({ token }) => token.split('.')[2]);
+      for (const secret of [...secrets, ...minted.map(({ token }) => token), sessionToken.token]) {
+        expect(secret.length).toBeGreaterThanOrEqual(43);
+        for (const key of keys) expect(key).not.toContain(secret);
+        for (const value of values) expect(value).not.toContain(secret);
+      }
+      // What is there is the digest: the current one in the session, consumed ones for reuse detection.
+      const hash = await inspector.hgetall(`${keyPrefix}{${ref.tag}}:s:${ref.digest}`);
+      expect(hash.rt).toBe(sha256(secrets[6]));
+      expect(hash.rt).toBe(replaced.state.digest);
+      for (const secret of secrets.slice(0, 5)) expect(hash.rc).toContain(sha256(secret));
+    });
+
+    it('keeps the consumed-digest field bounded: after 50 rotations it holds exactly the last 20 whole digests', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const states = Array.from({ length: 51 }, () => refreshState());
+      await store.create(ref, makeRecord(userId, { refresh: states[0] }), HOUR);
+      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest}`;
+
+      const lengths: number[] = [];
+      for (let i = 1; i <= 50; i++) {
+        expect((await store.rotateRefreshToken(ref, states[i - 1].digest, states[i], refreshTouch())).outcome).toBe('rotated');
+        lengths.push(await inspector.hstrlen(key, 'rc'));
+      }
+
+      expect(REMEMBERED_REFRESH_TOKENS).toBe(20);
+      const consumed = (await inspector.hget(key, 'rc'))!.split(',').filter((entry) => entry !== '');
+      // The 20 most recently consumed, oldest first, each a whole digest.
+      expect(consumed).toEqual(states.slice(30, 50).map((state) => state.digest));
+      // The field stops growing once it is full.
+      expect(Math.max(...lengths)).toBe(lengths[19]);
+      expect(lengths.slice(19).every((length) => length === lengths[19])).toBe(true);
+      expect(await inspector.hlen(key)).toBeLessThanOrEqual(12);
+      expect(await inspector.memory('USAGE', key)).toBeLessThan(8_192);
+    });
+
+    it("'reused' removes the session's entry from the user's index in the same script, not only on the next listByUser", async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const tag = slotTagForUser(userId);
+      const ref = refOf(newSessionToken(tag));
+      const other = refOf(newSessionToken(tag));
+      const first = refreshState();
+      const record = makeRecord(userId, { refresh: first });
+      const otherRecord = makeRecord(userId);
+      await store.create(ref, record, HOUR);
+      await store.create(other, otherRecord, HOUR);
+      expect((await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch())).outcome).toBe('rotated');
+
+      expect(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'reused' });
+
+      expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${ref.digest}`)).toBe(0);
+      expect(await inspector.zrange(`${keyPrefix}{${tag}}:u`, 0, -1)).toEqual([`${otherRecord.handle}.${other.digest}`]);
+    });
+
+    it('a rotation slides the key TTL up to the idle timeout, never down, never past the absolute deadline', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const key = (digest: string) => `${keyPrefix}{${slotTagForUser(userId)}}:s:${digest}`;
+      const now = Date.now();
+      const short = { ref: refOf(newSessionToken(slotTagForUser(userId))), refresh: refreshState() };
+      const long = { ref: refOf(newSessionToken(slotTagForUser(userId))), refresh: refreshState() };
+      const tight = { ref: refOf(newSessionToken(slotTagForUser(userId))), refresh: refreshState() };
+      await store.create(short.ref, makeRecord(userId, { refresh: short.refresh }), 1_000);
+      await store.create(long.ref, makeRecord(userId, { refresh: long.refresh }), HOUR);
+      await store.create(tight.ref, makeRecord(userId, { refresh: tight.refresh, absoluteExpiresAt: now + 2_000 }), 1_000);
+
+      for (const { ref, refresh } of [short, long, tight]) {
+        expect((await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch({ idleTimeoutMs: 60_000 }))).outcome).toBe(
+          'rotated',
+        );
+      }
+
+      const shortTtl = await inspector.pttl(key(short.ref.digest));
+      expect(shortTtl).toBeGreaterThan(59_000);
+      expect(shortTtl).toBeLessThanOrEqual(60_000);
+      expect(await inspector.pttl(key(long.ref.digest))).toBeGreaterThan(HOUR - 5_000);
+      const tightTtl = await inspector.pttl(key(tight.ref.digest));
+      expect(tightTtl).toBeGreaterThan(1_000);
+      expect(tightTtl).toBeLessThanOrEqual(2_000);
+    });
+
+    it('a read with a short idle timeout never lowers the key TTL', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      await store.create(ref, makeRecord(userId), 60_000);
+
+      expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 300, touchIntervalMs: 0 })).not.toBeNull();
+
+      expect(await inspector.pttl(`${keyPrefix}{${ref.tag}}:s:${ref.digest}`)).toBeGreaterThan(59_000);
     });
   });
 

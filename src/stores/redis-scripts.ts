@@ -170,15 +170,16 @@ local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[
 local now = tonumber(ARGV[4])
 if not current or current == '' or not deadline or now >= deadline then return {'invalid'} end
 if current ~= ARGV[1] then
-  if string.find(consumed, ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
+  if ARGV[1] == '' or string.find(',' .. consumed, ',' .. ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
   redis.call('DEL', KEYS[1])
   if handle then redis.call('ZREM', KEYS[2], handle .. '.' .. ARGV[6]) end
   return {'reused'}
 end
 if tonumber(state[2]) <= now then return {'invalid'} end
-consumed = consumed .. ARGV[1] .. ','
-local keep = tonumber(ARGV[7]) * (#ARGV[1] + 1)
-if #consumed > keep then consumed = string.sub(consumed, #consumed - keep + 1) end
+local entries = {}
+for entry in string.gmatch(consumed, '([^,]+),') do entries[#entries + 1] = entry end
+entries[#entries + 1] = ARGV[1]
+consumed = table.concat(entries, ',', math.max(1, #entries - tonumber(ARGV[7]) + 1)) .. ','
 redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 's', ARGV[4], 'rc', consumed)
 local ttl = math.min(tonumber(ARGV[5]), deadline - now)
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
