@@ -1,8 +1,8 @@
 import { isAuthUser, type AuthUser } from './auth-user.js';
 import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError } from './errors.js';
 import type { JwsEngine } from './jwt/jws.js';
-import { RefreshCookie } from './jwt/refresh-cookie.js';
-import { parseRefreshToken, refOfSid, TokenIssuer, type TokenPair } from './jwt/token-issuer.js';
+import { TokenFamilies } from './jwt/token-families.js';
+import type { TokenPair } from './jwt/token-issuer.js';
 import { Session } from './session.js';
 import { SessionCookie, type RequestFacts, type ResponseSink } from './session-cookie.js';
 import type { ResolvedSessionOptions } from './session-options.js';
@@ -13,9 +13,8 @@ import {
   refOf,
   SessionCookieCodec,
   slotTagForUser,
-  type SessionRef,
 } from './session-token.js';
-import type { SessionRecord, SessionStore, TouchPolicy } from '../stores/session-store.interface.js';
+import type { SessionRecord, SessionStore } from '../stores/session-store.interface.js';
 
 /** One entry of a user's session list. Never carries the token or anything derived from it. */
 export interface SessionInfo {
@@ -29,8 +28,6 @@ export interface SessionInfo {
 }
 
 const MAX_USER_AGENT_LENGTH = 256;
-// RFC 6750 §2.1 / RFC 9110 §11.1: the scheme name is case-insensitive.
-const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/i;
 
 /**
  * The session lifecycle, free of HTTP frameworks: open a request's session from its cookie or
@@ -40,9 +37,9 @@ const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/i;
  */
 export class SessionManager {
   readonly cookie: SessionCookie;
-  readonly tokens: TokenIssuer | null;
+  /** Null in session mode. */
+  readonly families: TokenFamilies | null;
   private readonly codec: SessionCookieCodec;
-  private readonly refreshCookie: RefreshCookie | null;
   private readonly usesCookie: boolean;
 
   constructor(
@@ -54,15 +51,11 @@ export class SessionManager {
     this.cookie = new SessionCookie(options.cookie);
     this.codec = new SessionCookieCodec(options.secrets);
     this.usesCookie = options.mode !== 'jwt';
-    const jwt = options.jwt;
+    const { jwt } = options;
     if (jwt && !engine) {
       throw new SessionConfigurationError('mode', `is ${options.mode} but no JWS engine was given`, 'Create the manager through SessionModule.');
     }
-    this.tokens = jwt && engine ? new TokenIssuer(jwt, engine, clock) : null;
-    this.refreshCookie =
-      jwt?.refreshTokenTransport === 'cookie'
-        ? new RefreshCookie(this.cookie, jwt.refreshCookiePath, Math.floor(jwt.refreshTokenTtlMs / 1000))
-        : null;
+    this.families = jwt && engine ? new TokenFamilies({ ...options, jwt }, store, this.cookie, engine, clock) : null;
   }
 
   /**
@@ -75,8 +68,8 @@ export class SessionManager {
     const session = new Session(request, response);
     // An Authorization header is an explicit choice of the client; a cookie may just be along
     // for the ride (hybrid apps), so the header wins.
-    if (this.tokens && request.authorization !== undefined) {
-      await this.openBearer(session, request.authorization);
+    if (this.families && request.authorization !== undefined) {
+      await this.families.openBearer(session, request.authorization);
       return session;
     }
     const lookup = this.usesCookie ? this.cookie.read(request) : ({ kind: 'absent' } as const);
@@ -141,33 +134,25 @@ export class SessionManager {
       throw new InvalidSessionError('not-found');
     }
     const updated = { ...record, user: user !== undefined ? JSON.stringify(user) : record.user };
-    const refresh = this.tokens?.mintRefreshToken(next, record.absoluteExpiresAt);
+    const refresh = this.families?.mint(next, record.absoluteExpiresAt);
     if (user !== undefined || refresh) {
       await this.store.update(next, { ...(user !== undefined && { user: updated.user! }), ...(refresh && { refresh: refresh.state }) });
     }
     const cookie = session.via !== 'bearer' && this.usesCookie;
     session.adopt(next, updated, { token: cookie ? token : null, via: session.via, keepChanges: true });
     if (cookie) this.issueCookie(session);
-    return refresh ? this.issueTokens(session, refresh) : null;
+    return refresh ? this.families!.issue(session, refresh) : null;
   }
 
   /**
    * Exchanges a refresh token for a new pair (RFC 9700 §4.14): the presented token is consumed
    * atomically; presenting a consumed one destroys the whole family and is refused.
    */
-  async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
-    const tokens = this.requireTokens();
-    const presented = this.refreshCookie ? this.refreshCookie.read(request) : bodyToken;
-    const { ref, digest } = parseRefreshToken(presented);
-    const now = this.clock();
-    const next = tokens.mintRefreshToken(ref, now + tokens.options.refreshTokenTtlMs);
-    const result = await this.store.rotateRefreshToken(ref, digest, next.state, this.familyTouch(now));
-    if (result.outcome === 'reused') throw new InvalidSessionError('refresh-reused');
-    if (result.outcome === 'invalid') throw new InvalidSessionError('not-found');
-    // The stored expiry of `next` may pass the family's deadline; the store refuses it after the deadline anyway.
-    const session = new Session(request, response);
-    session.adopt(ref, result.record, { via: 'bearer' });
-    return this.issueTokens(session, next);
+  refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
+    if (this.families === null) {
+      throw new SessionConfigurationError('mode', "is 'session', which issues no tokens", "Set mode: 'jwt' or 'hybrid' to use tokens.");
+    }
+    return this.families.refresh(request, response, bodyToken);
   }
 
   /** Destroys the session server-side, its tokens with it, and clears its cookies. */
@@ -175,7 +160,7 @@ export class SessionManager {
     if (session.ref !== null) await this.store.destroy(session.ref);
     session.adopt(null, null);
     if (this.usesCookie) session.response.setCookie(this.cookie.serializeCleared(session.request));
-    if (this.refreshCookie) session.response.setCookie(this.refreshCookie.serializeCleared(session.request));
+    this.families?.clearCookie(session);
     session.response.preventCaching();
   }
 
@@ -205,7 +190,7 @@ export class SessionManager {
     }
     const now = this.clock();
     const ref = refOf(token);
-    const record = await this.store.read(ref, this.touch(now, this.options.idleTimeoutMs));
+    const record = await this.store.read(ref, { now, idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs });
     if (record === null) {
       session.rejection = 'not-found';
     } else if (record.absoluteExpiresAt <= now || record.lastSeenAt + this.options.idleTimeoutMs <= now) {
@@ -216,37 +201,13 @@ export class SessionManager {
     }
   }
 
-  private async openBearer(session: Session, authorization: string): Promise<void> {
-    const tokens = this.requireTokens();
-    const match = BEARER.exec(authorization);
-    let claims;
-    let ref: SessionRef;
-    try {
-      if (!match) throw new InvalidSessionError('malformed');
-      claims = tokens.accessTokens.verify(match[1]);
-      ref = refOfSid(claims.sid);
-    } catch (error) {
-      if (!(error instanceof InvalidSessionError)) throw error;
-      session.rejection = error.reason;
-      return;
-    }
-    if (tokens.options.revocation === 'stateless') {
-      session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
-      return;
-    }
-    const now = this.clock();
-    const record = await this.store.read(ref, this.familyTouch(now));
-    if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';
-    else session.adopt(ref, record, { via: 'bearer' });
-  }
-
   private async create(session: Session, user: AuthUser | null): Promise<TokenPair | null> {
     const now = this.clock();
     const token = newSessionToken(user ? slotTagForUser(user.id) : randomSlotTag());
     const ref = refOf(token);
     const { userAgent, ip } = session.request;
     const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
-    const refresh = user && this.tokens ? this.tokens.mintRefreshToken(ref, absoluteExpiresAt) : null;
+    const refresh = user && this.families ? this.families.mint(ref, absoluteExpiresAt) : null;
     const record: SessionRecord = {
       handle: randomToken(16),
       userId: user?.id ?? null,
@@ -259,22 +220,11 @@ export class SessionManager {
       data: session.mergedData(),
       refresh: refresh?.state ?? null,
     };
-    await this.store.create(ref, record, refresh ? this.familyIdleMs() : this.options.idleTimeoutMs);
+    await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs);
     const cookie = this.usesCookie;
     session.adopt(ref, record, { token: cookie ? token : null, via: cookie ? 'cookie' : 'bearer' });
     if (cookie) this.issueCookie(session);
-    return refresh ? this.issueTokens(session, refresh) : null;
-  }
-
-  private issueTokens(session: Session, refresh: ReturnType<TokenIssuer['mintRefreshToken']>): TokenPair {
-    const tokens = this.requireTokens();
-    const user = session.authenticatedUser;
-    if (user === null || session.ref === null || session.record === null) throw new InvalidSessionError('not-found');
-    const pair = tokens.pair(user, session.ref, refresh, session.record.absoluteExpiresAt);
-    session.response.preventCaching();
-    if (!this.refreshCookie) return pair;
-    session.response.setCookie(this.refreshCookie.serialize(session.request, pair.refreshToken));
-    return { ...pair, refreshToken: '' };
+    return refresh ? this.families!.issue(session, refresh) : null;
   }
 
   private issueCookie(session: Session): void {
@@ -282,26 +232,6 @@ export class SessionManager {
     const maxAgeSeconds = Math.floor(this.options.absoluteTimeoutMs / 1000);
     session.response.setCookie(this.cookie.serialize(session.request, this.codec.encode(session.token), maxAgeSeconds));
     session.response.preventCaching();
-  }
-
-  private touch(now: number, idleTimeoutMs: number): TouchPolicy {
-    return { now, idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs };
-  }
-
-  /** A token family stays alive as long as its refresh token may still be used. */
-  private familyTouch(now: number): TouchPolicy {
-    return this.touch(now, this.familyIdleMs());
-  }
-
-  private familyIdleMs(): number {
-    return Math.max(this.options.idleTimeoutMs, this.tokens?.options.refreshTokenTtlMs ?? 0);
-  }
-
-  private requireTokens(): TokenIssuer {
-    if (this.tokens === null) {
-      throw new SessionConfigurationError('mode', "is 'session', which issues no tokens", "Set mode: 'jwt' or 'hybrid' to use tokens.");
-    }
-    return this.tokens;
   }
 
   private describe(record: SessionRecord, current: boolean): SessionInfo {

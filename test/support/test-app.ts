@@ -107,7 +107,7 @@ export class ProbeController {
 
   /** Privilege change: grants a role and rotates the session ID. */
   @Post('promote')
-  @UseGuards(SessionGuard)
+  @UseGuards(AuthenticatedGuard)
   async promote(@CurrentUser() user: AuthUser, @CurrentSession() session: Session) {
     const tokens = await this.auth.rotate(session, { ...user, roles: [...(user.roles ?? []), 'admin'] });
     return { ok: true, ...tokens };
@@ -115,7 +115,7 @@ export class ProbeController {
 
   /** Password change: other sessions end, this one is rotated and kept. */
   @Post('password-changed')
-  @UseGuards(SessionGuard)
+  @UseGuards(AuthenticatedGuard)
   async passwordChanged(@CurrentSession() session: Session) {
     const { revoked, tokens } = await this.auth.revokeOtherSessions(session);
     return { revoked, ...tokens };

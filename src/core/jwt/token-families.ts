@@ -1,0 +1,109 @@
+import { InvalidSessionError } from '../errors.js';
+import { Session } from '../session.js';
+import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
+import type { ResolvedSessionOptions } from '../session-options.js';
+import type { SessionRef } from '../session-token.js';
+import type { SessionStore, TouchPolicy } from '../../stores/session-store.interface.js';
+import type { JwsEngine } from './jws.js';
+import { RefreshCookie } from './refresh-cookie.js';
+import { parseRefreshToken, refOfSid, TokenIssuer, type MintedRefreshToken, type TokenPair } from './token-issuer.js';
+
+// RFC 6750 §2.1 / RFC 9110 §11.1: the scheme name is case-insensitive.
+const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/i;
+
+/**
+ * The jwt/hybrid half of the session lifecycle: a session is also the family of its refresh
+ * tokens. Opens sessions from bearer access tokens, rotates refresh tokens, and hands out token
+ * pairs. Sessions themselves (create, destroy, rename) stay with SessionManager.
+ */
+export class TokenFamilies {
+  readonly issuer: TokenIssuer;
+  private readonly refreshCookie: RefreshCookie | null;
+
+  constructor(
+    private readonly options: ResolvedSessionOptions & { jwt: NonNullable<ResolvedSessionOptions['jwt']> },
+    private readonly store: SessionStore,
+    sessionCookie: SessionCookie,
+    engine: JwsEngine,
+    private readonly clock: () => number,
+  ) {
+    const { jwt } = options;
+    this.issuer = new TokenIssuer(jwt, engine, clock);
+    this.refreshCookie =
+      jwt.refreshTokenTransport === 'cookie'
+        ? new RefreshCookie(sessionCookie, jwt.refreshCookiePath, Math.floor(jwt.refreshTokenTtlMs / 1000))
+        : null;
+  }
+
+  /** A family stays alive as long as its refresh token may still be used, or the idle timeout if longer. */
+  get idleMs(): number {
+    return Math.max(this.options.idleTimeoutMs, this.options.jwt.refreshTokenTtlMs);
+  }
+
+  /**
+   * Fills `session` from an Authorization header: the access token is verified strictly, then,
+   * with per-request revocation, its session (`sid`) must still exist: one store round trip.
+   */
+  async openBearer(session: Session, authorization: string): Promise<void> {
+    const match = BEARER.exec(authorization);
+    let claims;
+    let ref: SessionRef;
+    try {
+      if (!match) throw new InvalidSessionError('malformed');
+      claims = this.issuer.accessTokens.verify(match[1]);
+      ref = refOfSid(claims.sid);
+    } catch (error) {
+      if (!(error instanceof InvalidSessionError)) throw error;
+      session.rejection = error.reason;
+      return;
+    }
+    if (this.options.jwt.revocation === 'stateless') {
+      session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
+      return;
+    }
+    const record = await this.store.read(ref, this.touch(this.clock()));
+    if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';
+    else session.adopt(ref, record, { via: 'bearer' });
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair (RFC 9700 §4.14): the presented token is consumed
+   * atomically; presenting a consumed one destroys the whole family and is refused.
+   */
+  async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
+    const presented = this.refreshCookie ? this.refreshCookie.read(request) : bodyToken;
+    const { ref, digest } = parseRefreshToken(presented);
+    const now = this.clock();
+    // The stored expiry of `next` may pass the family's deadline; the store refuses it after the deadline anyway.
+    const next = this.mint(ref, now + this.options.jwt.refreshTokenTtlMs);
+    const result = await this.store.rotateRefreshToken(ref, digest, next.state, this.touch(now));
+    if (result.outcome === 'reused') throw new InvalidSessionError('refresh-reused');
+    if (result.outcome === 'invalid') throw new InvalidSessionError('not-found');
+    const session = new Session(request, response);
+    session.adopt(ref, result.record, { via: 'bearer' });
+    return this.issue(session, next);
+  }
+
+  mint(ref: SessionRef, absoluteExpiresAt: number): MintedRefreshToken {
+    return this.issuer.mintRefreshToken(ref, absoluteExpiresAt);
+  }
+
+  /** The pair for a session and its freshly minted refresh token; with the cookie transport the token goes in a cookie instead. */
+  issue(session: Session, refresh: MintedRefreshToken): TokenPair {
+    const user = session.authenticatedUser;
+    if (user === null || session.ref === null || session.record === null) throw new InvalidSessionError('not-found');
+    const pair = this.issuer.pair(user, session.ref, refresh, session.record.absoluteExpiresAt);
+    session.response.preventCaching();
+    if (!this.refreshCookie) return pair;
+    session.response.setCookie(this.refreshCookie.serialize(session.request, pair.refreshToken));
+    return { ...pair, refreshToken: '' };
+  }
+
+  clearCookie(session: Session): void {
+    if (this.refreshCookie) session.response.setCookie(this.refreshCookie.serializeCleared(session.request));
+  }
+
+  private touch(now: number): TouchPolicy {
+    return { now, idleTimeoutMs: this.idleMs, touchIntervalMs: this.options.touchIntervalMs };
+  }
+}
