@@ -25,6 +25,24 @@ export type CookieLookup =
   | { kind: 'duplicate' }
   | { kind: 'present'; value: string };
 
+/**
+ * The one cookie of that name. Two of them (one planted by a sibling subdomain, say) make the
+ * request ambiguous, and it is refused rather than "take the first" (OWASP session management
+ * cheat sheet). The cookie package keeps only the first of a name, so duplicates are counted here.
+ */
+export function findCookie(header: string | undefined, name: string): CookieLookup {
+  if (!header) return { kind: 'absent' };
+  let count = 0;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === name) count++;
+  }
+  if (count === 0) return { kind: 'absent' };
+  if (count > 1) return { kind: 'duplicate' };
+  const value = parse(header)[name];
+  return value ? { kind: 'present', value } : { kind: 'absent' };
+}
+
 /** Names, reads and writes the session cookie according to the resolved cookie options. */
 export class SessionCookie {
   constructor(private readonly options: ResolvedCookieOptions) {}
@@ -40,25 +58,9 @@ export class SessionCookie {
     return `${hostOnly ? '__Host-' : '__Secure-'}${this.options.baseName}`;
   }
 
-  /**
-   * Finds the session cookie. Two cookies of that name (one planted by a sibling subdomain,
-   * say) make the request ambiguous, and it is refused rather than "take the first" (OWASP
-   * session management cheat sheet). The cookie package keeps only the first of a name, so
-   * duplicates are counted here.
-   */
+  /** Finds the session cookie; see findCookie. */
   read(request: RequestFacts): CookieLookup {
-    const header = request.cookieHeader;
-    if (!header) return { kind: 'absent' };
-    const name = this.nameFor(request);
-    let count = 0;
-    for (const pair of header.split(';')) {
-      const eq = pair.indexOf('=');
-      if (eq > 0 && pair.slice(0, eq).trim() === name) count++;
-    }
-    if (count === 0) return { kind: 'absent' };
-    if (count > 1) return { kind: 'duplicate' };
-    const value = parse(header)[name];
-    return value ? { kind: 'present', value } : { kind: 'absent' };
+    return findCookie(request.cookieHeader, this.nameFor(request));
   }
 
   serialize(request: RequestFacts, value: string, maxAgeSeconds: number): string {

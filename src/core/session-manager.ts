@@ -66,10 +66,11 @@ export class SessionManager {
    */
   async open(request: RequestFacts, response: ResponseSink): Promise<Session> {
     const session = new Session(request, response);
-    // An Authorization header is an explicit choice of the client; a cookie may just be along
-    // for the ride (hybrid apps), so the header wins.
-    if (this.families && request.authorization !== undefined) {
-      await this.families.openBearer(session, request.authorization);
+    // A Bearer header is an explicit choice of the client; a cookie may just be along for the
+    // ride (hybrid apps), so the header wins. Other schemes (Basic from a proxy) are ignored.
+    const authorization = request.authorization;
+    if (this.families && authorization !== undefined && /^bearer /i.test(authorization)) {
+      await this.families.openBearer(session, authorization);
       return session;
     }
     const lookup = this.usesCookie ? this.cookie.read(request) : ({ kind: 'absent' } as const);
@@ -119,6 +120,7 @@ export class SessionManager {
    * In jwt and hybrid mode the old tokens die with the old ID, and new ones are returned.
    */
   async rotate(session: Session, user?: AuthUser): Promise<TokenPair | null> {
+    await this.load(session);
     const { ref, record } = session;
     if (ref === null || record === null) throw new InvalidSessionError('not-found');
     if (user !== undefined) {
@@ -148,16 +150,34 @@ export class SessionManager {
    * Exchanges a refresh token for a new pair (RFC 9700 §4.14): the presented token is consumed
    * atomically; presenting a consumed one destroys the whole family and is refused.
    */
-  refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
-    if (this.families === null) {
-      throw new SessionConfigurationError('mode', "is 'session', which issues no tokens", "Set mode: 'jwt' or 'hybrid' to use tokens.");
-    }
+  async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
+    // Session mode issues no refresh tokens, so none can be valid.
+    if (this.families === null) throw new InvalidSessionError('not-found');
     return this.families.refresh(request, response, bodyToken);
   }
 
-  /** Destroys the session server-side, its tokens with it, and clears its cookies. */
-  async logout(session: Session): Promise<void> {
+  /**
+   * Reads the stored record of a session opened without one (a stateless bearer token), for
+   * operations that need it. Throws when the session no longer exists.
+   */
+  async load(session: Session): Promise<void> {
+    if (session.ref === null || session.record !== null) return;
+    const record = await this.store.read(session.ref, {
+      now: this.clock(),
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      touchIntervalMs: this.options.touchIntervalMs,
+    });
+    if (record === null) throw new InvalidSessionError('not-found');
+    session.adopt(session.ref, record, { via: session.via, keepChanges: true });
+  }
+
+  /**
+   * Destroys the session server-side, its tokens with it, and clears its cookies. A client whose
+   * access token has expired can name its token family with its current refresh token instead.
+   */
+  async logout(session: Session, refreshToken?: unknown): Promise<void> {
     if (session.ref !== null) await this.store.destroy(session.ref);
+    else if (this.families && refreshToken !== undefined) await this.families.revoke(refreshToken);
     session.adopt(null, null);
     if (this.usesCookie) session.response.setCookie(this.cookie.serializeCleared(session.request));
     this.families?.clearCookie(session);

@@ -42,16 +42,15 @@ export class AuthController {
     @Req() request: object,
     @Res({ passthrough: true }) response: object,
   ): Promise<Partial<TokenPair>> {
-    const refreshToken = typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
-    return withoutEmptyRefreshToken(await this.auth.refresh(refreshToken, { request, response }));
+    return withoutEmptyRefreshToken(await this.auth.refresh(refreshTokenOf(body), { request, response }));
   }
 
   /** Public so that a client whose session already expired can still clear its cookie. */
   @Public()
   @Post('logout')
   @HttpCode(204)
-  async logout(@CurrentSession() session: Session): Promise<void> {
-    await this.auth.logout(session);
+  async logout(@CurrentSession() session: Session, @Body() body: unknown): Promise<void> {
+    await this.auth.logout(session, refreshTokenOf(body));
   }
 
   @UseGuards(AuthenticatedGuard)
@@ -83,6 +82,10 @@ export class AuthController {
   async logoutAll(@CurrentSession() session: Session): Promise<void> {
     await this.auth.logoutAll(session);
   }
+}
+
+function refreshTokenOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;
 }
 
 /** With the refresh token in a cookie, the JSON answer leaves it out. */

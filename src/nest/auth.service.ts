@@ -31,9 +31,12 @@ export class AuthService {
     return this.manager.refresh(requestFacts(http.request as never), responseSink(http.response), refreshToken);
   }
 
-  /** Ends this session on the server, with its refresh token family, and clears its cookies. */
-  logout(session: Session): Promise<void> {
-    return this.manager.logout(session);
+  /**
+   * Ends this session on the server, with its refresh token family, and clears its cookies.
+   * In jwt mode a client whose access token expired may pass its current refresh token instead.
+   */
+  logout(session: Session, refreshToken?: unknown): Promise<void> {
+    return this.manager.logout(session, refreshToken);
   }
 
   /** Ends every session of the session's user, this one included, and clears this cookie. */
@@ -57,13 +60,17 @@ export class AuthService {
    */
   async revokeOtherSessions(session: Session): Promise<{ revoked: number; tokens: TokenPair | null }> {
     const user = requireUser(session);
+    // A stateless bearer session has no record yet: without its handle, "others" would be everyone.
+    await this.manager.load(session);
     const revoked = await this.manager.revokeAllSessions(user.id, { exceptHandle: session.id ?? undefined });
     return { revoked, tokens: await this.manager.rotate(session) };
   }
 
   /** The sessions of the session's user, newest activity first, the current one flagged. */
-  listSessions(session: Session): Promise<SessionInfo[]> {
-    return this.manager.listSessions(requireUser(session).id, session.id);
+  async listSessions(session: Session): Promise<SessionInfo[]> {
+    const user = requireUser(session);
+    await this.manager.load(session);
+    return this.manager.listSessions(user.id, session.id);
   }
 
   /** Any user's sessions, for admin tooling. */

@@ -1,6 +1,6 @@
-import { parse, serialize } from 'cookie';
-import type { RequestFacts } from '../session-cookie.js';
-import type { SessionCookie } from '../session-cookie.js';
+import { serialize } from 'cookie';
+import { InvalidSessionError } from '../errors.js';
+import { findCookie, type RequestFacts, type SessionCookie } from '../session-cookie.js';
 
 export const REFRESH_COOKIE_BASE_NAME = 'rt';
 
@@ -21,8 +21,11 @@ export class RefreshCookie {
     return this.sessionCookie.isSecure(request) ? `__Secure-${REFRESH_COOKIE_BASE_NAME}` : REFRESH_COOKIE_BASE_NAME;
   }
 
+  /** The refresh token from the cookie; two of them (one planted) are refused, as for the session cookie. */
   read(request: RequestFacts): string | undefined {
-    return request.cookieHeader ? parse(request.cookieHeader)[this.nameFor(request)] : undefined;
+    const lookup = findCookie(request.cookieHeader, this.nameFor(request));
+    if (lookup.kind === 'duplicate') throw new InvalidSessionError('duplicate-cookie');
+    return lookup.kind === 'present' ? lookup.value : undefined;
   }
 
   serialize(request: RequestFacts, token: string): string {

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { InvalidSessionError } from '../errors.js';
 import { Session } from '../session.js';
 import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
@@ -82,6 +83,19 @@ export class TokenFamilies {
     const session = new Session(request, response);
     session.adopt(ref, result.record, { via: 'bearer' });
     return this.issue(session, next);
+  }
+
+  /** Destroys the family a current refresh token belongs to; anything else is ignored. */
+  async revoke(refreshToken: unknown): Promise<void> {
+    let parsed;
+    try {
+      parsed = parseRefreshToken(refreshToken);
+    } catch {
+      return;
+    }
+    const record = await this.store.read(parsed.ref, this.touch(this.clock()));
+    const current = record?.refresh?.digest;
+    if (current && timingSafeEqual(Buffer.from(current), Buffer.from(parsed.digest))) await this.store.destroy(parsed.ref);
   }
 
   mint(ref: SessionRef, absoluteExpiresAt: number): MintedRefreshToken {
