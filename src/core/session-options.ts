@@ -77,6 +77,25 @@ export type SessionStoreOption =
   | ({ type: 'memory' } & MemorySessionStoreOptions)
   | ({ type: 'redis' } & RedisSessionStoreOptions);
 
+export interface LoginThrottleWindow {
+  /** Attempts allowed in one window. */
+  attempts: number;
+  /** Length of the window; a spent counter resets when it ends. */
+  window: Duration;
+}
+
+export interface LoginThrottleOptions {
+  /** Failed logins per username. Default: `{ attempts: 10, window: '15m' }`. */
+  perAccount?: LoginThrottleWindow;
+  /** Login attempts per client address, successful ones given back. Default: `{ attempts: 100, window: '15m' }`. */
+  perIp?: LoginThrottleWindow;
+}
+
+export interface ResolvedThrottleWindow {
+  attempts: number;
+  windowSeconds: number;
+}
+
 export interface SessionModuleOptions {
   /**
    * `'session'`: a session cookie. `'jwt'`: bearer access tokens and rotating refresh tokens, no
@@ -101,6 +120,12 @@ export interface SessionModuleOptions {
   store?: SessionStoreOption;
   /** Cookie attributes. HttpOnly is always on. */
   cookie?: SessionCookieOptions;
+  /**
+   * Throttling of LocalAuthGuard / `POST /auth/login`, before the password is checked; `false`
+   * turns it off (only behind a gateway that throttles). Default: 10 failures per account and
+   * 100 attempts per address per 15 minutes.
+   */
+  loginThrottle?: LoginThrottleOptions | false;
   /** A session unused this long ends (sliding). Default: `'30m'`. */
   idleTimeout?: Duration;
   /**
@@ -136,11 +161,14 @@ export interface ResolvedSessionOptions {
   touchIntervalMs: number;
   /** Null in session mode. */
   jwt: ResolvedJwtOptions | null;
+  /** Null when turned off. */
+  loginThrottle: { perAccount: ResolvedThrottleWindow; perIp: ResolvedThrottleWindow } | null;
 }
 
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
   'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
+  'loginThrottle',
 ]);
 const JWT_OPTIONS = new Set([
   'keys', 'issuer', 'audience', 'accessTokenTtl', 'refreshTokenTtl', 'revocation', 'refreshTokenTransport',
@@ -193,6 +221,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   return {
     mode,
     jwt,
+    loginThrottle: resolveThrottle(options.loginThrottle),
     secrets: resolveSecrets(options.secret),
     validateUser: options.validateUser,
     store: resolveStore(options.store),
@@ -256,6 +285,25 @@ function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeout
     refreshTokenTtlMs,
     revocation,
     refreshTokenTransport,
+  };
+}
+
+function resolveThrottle(throttle: LoginThrottleOptions | false | undefined): ResolvedSessionOptions['loginThrottle'] {
+  if (throttle === false) return null;
+  if (throttle !== undefined && (typeof throttle !== 'object' || throttle === null)) {
+    throw new SessionConfigurationError('loginThrottle', `is ${JSON.stringify(throttle)}`, 'Give { perAccount, perIp } or false.');
+  }
+  const window = (name: 'perAccount' | 'perIp', fallback: LoginThrottleWindow): ResolvedThrottleWindow => {
+    const value = throttle?.[name] ?? fallback;
+    if (!Number.isSafeInteger(value?.attempts) || value.attempts < 1) {
+      throw new SessionConfigurationError(`loginThrottle.${name}.attempts`, `is ${JSON.stringify(value?.attempts)}`, 'Use a positive whole number.');
+    }
+    const windowMs = parseDuration(`loginThrottle.${name}.window`, value.window);
+    return { attempts: value.attempts, windowSeconds: Math.max(1, Math.ceil(windowMs / 1000)) };
+  };
+  return {
+    perAccount: window('perAccount', { attempts: 10, window: '15m' }),
+    perIp: window('perIp', { attempts: 100, window: '15m' }),
   };
 }
 

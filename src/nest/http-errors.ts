@@ -1,17 +1,22 @@
-import { BadRequestException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { InvalidSessionDataError, InvalidSessionError, SessionStoreUnavailableError } from '../core/errors.js';
+import { LoginThrottledError } from '../core/login-throttle.js';
 import { setResponseHeader } from './http-adapter.js';
 import { STORE_RETRY_AFTER_SECONDS } from './session.constants.js';
 
 /**
  * Translates the core's errors into HTTP answers: an unusable credential is 401 with a generic
- * body (the reason stays server-side), an unreachable store is 503 with Retry-After, bad
- * session data is 400. Anything else passes through untouched.
+ * body (the reason stays server-side), an unreachable store is 503 with Retry-After, a
+ * throttled login 429 with Retry-After, bad session data 400. Anything else passes through untouched.
  */
 export function toHttpError(error: unknown, response: unknown): unknown {
   if (error instanceof SessionStoreUnavailableError) {
     setResponseHeader(response, 'Retry-After', String(STORE_RETRY_AFTER_SECONDS));
     return new ServiceUnavailableException('Sessions are temporarily unavailable; retry shortly.');
+  }
+  if (error instanceof LoginThrottledError) {
+    setResponseHeader(response, 'Retry-After', String(error.retryAfterSeconds));
+    return new HttpException('Too many login attempts; retry later.', HttpStatus.TOO_MANY_REQUESTS);
   }
   if (error instanceof InvalidSessionError) return new UnauthorizedException();
   if (error instanceof InvalidSessionDataError) return new BadRequestException(error.message);

@@ -3,6 +3,8 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
+import { LoginThrottle } from '../core/login-throttle.js';
+import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { RedisSessionStore } from '../stores/redis-session-store.js';
 import { SessionStore } from '../stores/session-store.interface.js';
@@ -16,7 +18,7 @@ import { SessionGuard } from './guards/session.guard.js';
 import { LocalStrategy } from './local.strategy.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
-import { OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 
 const logger = new Logger('SessionModule');
@@ -64,6 +66,12 @@ export const sessionProviders: Provider[] = [
       new SessionManager(options, store, Date.now, engine),
     inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine],
   },
+  {
+    provide: LOGIN_THROTTLE,
+    useFactory: (options: ResolvedSessionOptions, store: SessionStore) =>
+      options.loginThrottle && new LoginThrottle(createLoginLimiters(store, options.loginThrottle)),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore],
+  },
   RequestSessions,
   AuthService,
   LocalStrategy,
@@ -78,6 +86,7 @@ export const sessionProviders: Provider[] = [
 /** What an importing module can inject, including what the exported guards depend on. */
 export const sessionExports = [
   RESOLVED_SESSION_OPTIONS,
+  LOGIN_THROTTLE,
   SessionStore,
   SessionManager,
   RequestSessions,

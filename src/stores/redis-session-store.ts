@@ -54,7 +54,7 @@ type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>
 export class RedisSessionStore implements ClosableSessionStore {
   readonly client: Redis | Cluster;
   private readonly ownsClient: boolean;
-  private readonly keyPrefix: string;
+  readonly keyPrefix: string;
   private readonly operationTimeoutMs: number;
 
   constructor(options: RedisSessionStoreOptions) {

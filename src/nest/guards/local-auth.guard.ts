@@ -1,7 +1,10 @@
-import { BadRequestException, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser } from '../../core/auth-user.js';
-import { LOCAL_STRATEGY_NAME } from '../session.constants.js';
+import type { LoginThrottle } from '../../core/login-throttle.js';
+import { requestFacts } from '../http-adapter.js';
+import { toHttpError } from '../http-errors.js';
+import { LOCAL_STRATEGY_NAME, LOGIN_THROTTLE } from '../session.constants.js';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
 
@@ -9,17 +12,36 @@ const MAX_CREDENTIAL_LENGTH = 1024;
  * Username/password login through passport-local and the app's `validateUser`. A body that is
  * not `{ username, password }` with two non-empty strings is a 400 before any password check;
  * wrong credentials are a 401 that reads the same for unknown users and wrong passwords.
+ * Attempts are throttled per account and per address before the password is checked (429).
  */
 @Injectable()
 export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
-  override canActivate(context: ExecutionContext) {
-    const body = context.switchToHttp().getRequest<{ body?: unknown }>().body;
+  constructor(@Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<{ body?: unknown }>();
+    const body = request.body;
     if (!isCredentialBody(body)) {
       throw new BadRequestException(
         `Send a JSON body {"username": string, "password": string}, each 1 to ${MAX_CREDENTIAL_LENGTH} characters.`,
       );
     }
-    return super.canActivate(context);
+    const { ip } = requestFacts(request as Parameters<typeof requestFacts>[0]);
+    try {
+      await this.throttle?.attempt(body.username, ip);
+    } catch (error) {
+      throw toHttpError(error, http.getResponse());
+    }
+    const allowed = (await super.canActivate(context)) as boolean;
+    try {
+      await this.throttle?.succeeded(body.username, ip);
+    } catch (error) {
+      throw toHttpError(error, http.getResponse());
+    }
+    return allowed;
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {

@@ -1,0 +1,26 @@
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { LoginLimiters } from '../core/login-throttle.js';
+import type { ResolvedThrottleWindow } from '../core/session-options.js';
+import { RedisSessionStore } from './redis-session-store.js';
+import type { SessionStore } from './session-store.interface.js';
+
+/**
+ * Login counters next to the sessions: in the store's Redis (under its key prefix, so shared by
+ * every app instance) or, for any other store, in this process's memory.
+ */
+export function createLoginLimiters(
+  store: SessionStore,
+  windows: { perAccount: ResolvedThrottleWindow; perIp: ResolvedThrottleWindow },
+): LoginLimiters {
+  const limiter = (name: string, window: ResolvedThrottleWindow) => {
+    const options = { points: window.attempts, duration: window.windowSeconds };
+    return store instanceof RedisSessionStore
+      ? new RateLimiterRedis({
+          ...options,
+          storeClient: store.client,
+          keyPrefix: `${store.keyPrefix}throttle:${name}`,
+        })
+      : new RateLimiterMemory({ ...options, keyPrefix: `throttle:${name}` });
+  };
+  return { account: limiter('account', windows.perAccount), ip: limiter('ip', windows.perIp) };
+}

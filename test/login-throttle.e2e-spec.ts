@@ -1,0 +1,127 @@
+/**
+ * SECURITY row 23: login throttled per account and per address before the password is
+ * checked; 429 with Retry-After; counters in the store with TTLs; a lockout lasts one window.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { createTestApp, validateTestUser, type AdapterName } from './support/test-app.js';
+import { http, MATRIX, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
+import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import type { LoginThrottleOptions } from '../src/core/session-options.js';
+
+let redis: RedisServerHandle;
+let inspector: Redis;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  inspector = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  await inspector.quit();
+  await redis.stop();
+});
+
+describe.each(MATRIX)('login throttling over %s with the %s store', (adapter: AdapterName, kind: StoreKind) => {
+  const apps: INestApplication[] = [];
+  let checks: string[];
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  async function app(loginThrottle: LoginThrottleOptions | false, keyPrefix = uniqueKeyPrefix('throttle')) {
+    checks = [];
+    const created = await createTestApp({
+      adapter,
+      trustProxy: true,
+      session: {
+        store: storeOption(kind, redis.url, keyPrefix),
+        loginThrottle,
+        validateUser: async (username, password) => {
+          checks.push(username);
+          return validateTestUser(username, password);
+        },
+      },
+    });
+    apps.push(created);
+    return created;
+  }
+
+  const attempt = (server: INestApplication, username: string, password: string, ip = '203.0.113.1') =>
+    http(server).post('/auth/login').set('X-Forwarded-For', ip).send({ username, password });
+
+  it('answers 429 with Retry-After once an account is out of attempts, without checking the password, even the right one', async () => {
+    const server = await app({ perAccount: { attempts: 3, window: '30s' } });
+    for (let i = 0; i < 3; i++) expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);
+    const checked = checks.length;
+
+    const refused = await attempt(server, 'alice', 'alice-password');
+
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(30);
+    expect(checks.length).toBe(checked);
+    expect((await attempt(server, 'root', 'root-password')).status).toBe(200); // other accounts unaffected
+  });
+
+  it('lets the real user in again once the window has passed: a lockout lasts one window', async () => {
+    const server = await app({ perAccount: { attempts: 2, window: '1s' } });
+    await attempt(server, 'alice', 'wrong');
+    await attempt(server, 'alice', 'wrong');
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(429);
+    await sleep(1_200);
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
+  });
+
+  it('forgets an account’s failures after a successful login', async () => {
+    const server = await app({ perAccount: { attempts: 3, window: '30s' } });
+    await attempt(server, 'alice', 'wrong');
+    await attempt(server, 'alice', 'wrong');
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
+    expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);
+    expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
+  });
+
+  it('throttles one address across many usernames, and leaves other addresses alone', async () => {
+    const server = await app({ perIp: { attempts: 4, window: '30s' } });
+    for (const username of ['a', 'b', 'c', 'd']) expect((await attempt(server, username, 'x')).status).toBe(401);
+    expect((await attempt(server, 'e', 'x')).status).toBe(429);
+    expect((await attempt(server, 'alice', 'alice-password', '198.51.100.7')).status).toBe(200);
+  });
+
+  it('does not throttle at all when loginThrottle is false', async () => {
+    const server = await app(false);
+    for (let i = 0; i < 15; i++) expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
+  });
+
+  if (kind === 'redis') {
+    it('keeps the counters in Redis under the key prefix, with a TTL within the window, and no username in any key', async () => {
+      const keyPrefix = uniqueKeyPrefix('throttle-keys');
+      const server = await app({ perAccount: { attempts: 5, window: '60s' }, perIp: { attempts: 50, window: '60s' } }, keyPrefix);
+      await attempt(server, 'alice', 'wrong');
+      const keys = await inspector.keys(`${keyPrefix}throttle:*`);
+      expect(keys.length).toBe(2); // one per account, one per address
+      for (const key of keys) {
+        expect(key).not.toContain('alice');
+        const ttl = await inspector.pttl(key);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(60_000);
+      }
+    });
+  }
+});
+
+describe('login throttle configuration', () => {
+  it.each([
+    [{ perAccount: { attempts: 0, window: '1m' } }, 'loginThrottle.perAccount.attempts'],
+    [{ perIp: { attempts: 5, window: 'soon' } }, 'loginThrottle.perIp.window'],
+    ['on', 'loginThrottle'],
+  ])('fails at boot on %j, naming %s', async (loginThrottle, option) => {
+    await expect(
+      createTestApp({ adapter: 'express', session: { loginThrottle: loginThrottle as LoginThrottleOptions } }),
+    ).rejects.toThrow(option);
+  });
+});
