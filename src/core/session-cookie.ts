@@ -1,4 +1,5 @@
 import { parse, serialize } from 'cookie';
+import type { FetchFacts } from './cross-site.js';
 import type { ResolvedCookieOptions } from './session-options.js';
 
 /** What the session layer needs to know about one HTTP request. */
@@ -7,6 +8,8 @@ export interface RequestFacts {
   cookieHeader: string | undefined;
   /** The raw Authorization header, if any. */
   authorization?: string;
+  /** For the cross-site check: method, Sec-Fetch-Site, Origin, Host. */
+  fetch?: FetchFacts;
   /** Whether the request reached the app over HTTPS (after the app's trust-proxy rules). */
   https: boolean;
   userAgent: string | undefined;

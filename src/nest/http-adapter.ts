@@ -6,6 +6,7 @@ import type { RequestFacts, ResponseSink } from '../core/session-cookie.js';
  */
 interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
+  method?: string;
   protocol?: string;
   ip?: string;
 }
@@ -30,7 +31,17 @@ export function requestFacts(request: HttpRequestLike): RequestFacts {
     https: request.protocol === 'https',
     userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     ip: request.ip,
+    fetch: {
+      method: request.method ?? 'GET',
+      secFetchSite: single(request.headers['sec-fetch-site']),
+      origin: single(request.headers.origin),
+      host: single(request.headers.host),
+    },
   };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export function setResponseHeader(response: unknown, name: string, value: string): void {

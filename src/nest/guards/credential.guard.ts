@@ -1,21 +1,25 @@
-import { Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../../core/auth-user.js';
+import { isCrossSiteRequest } from '../../core/cross-site.js';
 import type { Session } from '../../core/session.js';
+import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { toHttpError } from '../http-errors.js';
 import { RequestSessions } from '../request-sessions.js';
-import { IS_PUBLIC_KEY } from '../session.constants.js';
+import { IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 
 /**
  * The shared shape of the auth guards: open the request's session, let it through if it is
  * logged in with an accepted credential, put the user on `request.user`. Routes marked
  * `@Public()` pass, so the guards can be registered globally. Missing, forged, expired,
- * revoked or duplicated credentials: 401. Store unreachable: 503.
+ * revoked or duplicated credentials: 401. A cookie-authenticated unsafe request from another
+ * site: 403 (CSRF). Store unreachable: 503.
  */
 export abstract class CredentialGuard implements CanActivate {
   constructor(
     @Inject(Reflector) protected readonly reflector: Reflector,
     @Inject(RequestSessions) protected readonly sessions: RequestSessions,
+    @Inject(RESOLVED_SESSION_OPTIONS) protected readonly options: ResolvedSessionOptions,
   ) {}
 
   /** Which credentials this guard takes; override to narrow or widen. */
@@ -32,6 +36,11 @@ export abstract class CredentialGuard implements CanActivate {
     }
     const user = session.authenticatedUser;
     if (user === null || !this.accepts(session)) throw new UnauthorizedException();
+    // Browsers attach cookies to cross-site requests; bearer tokens they never attach on their own.
+    const { csrf } = this.options;
+    if (session.via === 'cookie' && csrf && session.request.fetch && isCrossSiteRequest(session.request.fetch, csrf.allowedOrigins)) {
+      throw new ForbiddenException('Cross-site request refused.');
+    }
     http.getRequest<{ user?: AuthUser }>().user = user;
     return true;
   }

@@ -1,10 +1,12 @@
-import { BadRequestException, Inject, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Inject, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser } from '../../core/auth-user.js';
+import { isCrossSiteRequest } from '../../core/cross-site.js';
 import type { LoginThrottle } from '../../core/login-throttle.js';
+import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
-import { LOCAL_STRATEGY_NAME, LOGIN_THROTTLE } from '../session.constants.js';
+import { LOCAL_STRATEGY_NAME, LOGIN_THROTTLE, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
 
@@ -16,7 +18,10 @@ const MAX_CREDENTIAL_LENGTH = 1024;
  */
 @Injectable()
 export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
-  constructor(@Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null) {
+  constructor(
+    @Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null,
+    @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+  ) {
     super();
   }
 
@@ -29,7 +34,12 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
         `Send a JSON body {"username": string, "password": string}, each 1 to ${MAX_CREDENTIAL_LENGTH} characters.`,
       );
     }
-    const { ip } = requestFacts(request as Parameters<typeof requestFacts>[0]);
+    const { ip, fetch } = requestFacts(request as Parameters<typeof requestFacts>[0]);
+    // Login CSRF: another site must not log the visitor into an account of its choosing.
+    const { csrf, mode } = this.options;
+    if (mode !== 'jwt' && csrf && fetch && isCrossSiteRequest(fetch, csrf.allowedOrigins)) {
+      throw new ForbiddenException('Cross-site request refused.');
+    }
     try {
       await this.throttle?.attempt(body.username, ip);
     } catch (error) {

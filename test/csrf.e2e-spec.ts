@@ -1,0 +1,98 @@
+/**
+ * SECURITY row 22: cookie-authenticated unsafe requests from another site are refused (Fetch
+ * Metadata, then Origin); bearer tokens and non-browser clients are unaffected; no state
+ * changes on GET.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { ADAPTERS, createTestApp } from './support/test-app.js';
+import { http, login } from './support/http-helpers.js';
+import { createJwtApp, tokenLogin } from './support/jwt-helpers.js';
+
+describe.each(ADAPTERS)('cross-site request refusal over %s', (adapter) => {
+  const apps: INestApplication[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+  async function app(session: Parameters<typeof createTestApp>[0]['session'] = {}) {
+    const created = await createTestApp({ adapter, session });
+    apps.push(created);
+    return created;
+  }
+  const put = (server: INestApplication, cookie: string, headers: Record<string, string>) => {
+    let req = http(server).put('/probe/data/k').set('Cookie', cookie);
+    for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
+    return req.send({ value: 1 });
+  };
+
+  it('refuses a cookie-authenticated PUT that the browser marks cross-site, and stores nothing', async () => {
+    const server = await app();
+    const { cookie } = await login(server, 'alice');
+    const refused = await put(server, cookie, { 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' });
+    expect(refused.status).toBe(403);
+    const data = await http(server).get('/probe/data').set('Cookie', cookie).expect(200);
+    expect(data.body).toEqual({});
+  });
+
+  it('refuses a cookie-authenticated PUT whose Origin is another host when Fetch Metadata is missing', async () => {
+    const server = await app();
+    const { cookie } = await login(server, 'alice');
+    expect((await put(server, cookie, { Origin: 'https://evil.example' })).status).toBe(403);
+  });
+
+  it('accepts same-origin requests and requests with neither header (non-browser clients)', async () => {
+    const server = await app();
+    const { cookie } = await login(server, 'alice');
+    expect((await put(server, cookie, { 'Sec-Fetch-Site': 'same-origin' })).status).toBe(200);
+    expect((await put(server, cookie, {})).status).toBe(200);
+  });
+
+  it('accepts a configured allowed origin', async () => {
+    const server = await app({ csrf: { allowedOrigins: ['https://spa.example.com'] } });
+    const { cookie } = await login(server, 'alice');
+    expect((await put(server, cookie, { 'Sec-Fetch-Site': 'same-site', Origin: 'https://spa.example.com' })).status).toBe(200);
+    expect((await put(server, cookie, { 'Sec-Fetch-Site': 'same-site', Origin: 'https://evil.example.com' })).status).toBe(403);
+  });
+
+  it('allows cross-site GET (safe, changes nothing) with the cookie', async () => {
+    const server = await app();
+    const { cookie } = await login(server, 'alice');
+    await http(server).get('/probe/guarded').set('Cookie', cookie).set('Sec-Fetch-Site', 'cross-site').expect(200);
+  });
+
+  it('refuses login CSRF: a cross-site login form post gets 403 and no session', async () => {
+    const server = await app();
+    const response = await http(server)
+      .post('/auth/login')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .set('Origin', 'https://evil.example')
+      .send({ username: 'alice', password: 'alice-password' });
+    expect(response.status).toBe(403);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('does not apply to bearer tokens, which browsers never attach on their own', async () => {
+    const server = await createJwtApp({ adapter, store: { type: 'memory' } });
+    apps.push(server);
+    const { accessToken } = await tokenLogin(server);
+    await http(server)
+      .post('/probe/password-changed')
+      .set('Authorization', `Bearer ${accessToken}`)
+      .set('Sec-Fetch-Site', 'cross-site')
+      .expect(201);
+  });
+
+  it('can be turned off with csrf: false', async () => {
+    const server = await app({ csrf: false });
+    const { cookie } = await login(server, 'alice');
+    expect((await put(server, cookie, { 'Sec-Fetch-Site': 'cross-site' })).status).toBe(200);
+  });
+
+  it.each([[['https://spa.example.com/']], [['spa.example.com']], ['https://spa.example.com']])(
+    'fails at boot on csrf.allowedOrigins %j',
+    async (allowedOrigins) => {
+      await expect(createTestApp({ adapter, session: { csrf: { allowedOrigins: allowedOrigins as string[] } } })).rejects.toThrow(
+        'csrf.allowedOrigins',
+      );
+    },
+  );
+});
