@@ -110,7 +110,7 @@ describe('SessionManager', () => {
   function build(extra: Partial<SessionModuleOptions> = {}, store?: SessionStore): void {
     const counted = counting(store ?? memory);
     calls = counted.calls;
-    manager = new SessionManager(options(extra), counted.store, () => now);
+    manager = new SessionManager(options(extra), counted.store, { clock: () => now });
   }
 
   async function open(cookie?: string, extra: Partial<RequestFacts> = {}): Promise<{ session: Session; sink: RecordingSink }> {

@@ -1,3 +1,4 @@
+import type { AuthEventListener } from './auth-events.js';
 import { isAuthUser, type AuthUser } from './auth-user.js';
 import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError } from './errors.js';
 import type { JwsEngine } from './jwt/jws.js';
@@ -42,12 +43,17 @@ export class SessionManager {
   private readonly codec: SessionCookieCodec;
   private readonly usesCookie: boolean;
 
+  private readonly clock: () => number;
+  private readonly emit: AuthEventListener;
+
   constructor(
     private readonly options: ResolvedSessionOptions,
     private readonly store: SessionStore,
-    private readonly clock: () => number = Date.now,
-    engine?: JwsEngine,
+    collaborators: { clock?: () => number; engine?: JwsEngine; emit?: AuthEventListener } = {},
   ) {
+    const { engine } = collaborators;
+    const clock = (this.clock = collaborators.clock ?? Date.now);
+    this.emit = collaborators.emit ?? (() => undefined);
     this.cookie = new SessionCookie(options.cookie);
     this.codec = new SessionCookieCodec(options.secrets);
     this.usesCookie = options.mode !== 'jwt';
@@ -55,7 +61,7 @@ export class SessionManager {
     if (jwt && !engine) {
       throw new SessionConfigurationError('mode', `is ${options.mode} but no JWS engine was given`, 'Create the manager through SessionModule.');
     }
-    this.families = jwt && engine ? new TokenFamilies({ ...options, jwt }, store, this.cookie, engine, clock) : null;
+    this.families = jwt && engine ? new TokenFamilies({ ...options, jwt }, store, this.cookie, engine, clock, this.emit) : null;
   }
 
   /**
@@ -111,6 +117,7 @@ export class SessionManager {
     // Create first: if the store fails midway, the visitor keeps the session they had.
     const tokens = await this.create(session, user);
     if (previous !== null) await this.store.destroy(previous);
+    this.emit({ type: 'login.succeeded', userId: user.id, sessionId: session.id, ip: session.request.ip ?? null });
     return tokens;
   }
 
@@ -142,6 +149,7 @@ export class SessionManager {
     }
     const cookie = session.via !== 'bearer' && this.usesCookie;
     session.adopt(next, updated, { token: cookie ? token : null, via: session.via, keepChanges: true });
+    this.emit({ type: 'session.rotated', userId: record.userId, sessionId: record.handle });
     if (cookie) this.issueCookie(session);
     return refresh ? this.families!.issue(session, refresh) : null;
   }
@@ -176,6 +184,8 @@ export class SessionManager {
    * access token has expired can name its token family with its current refresh token instead.
    */
   async logout(session: Session, refreshToken?: unknown): Promise<void> {
+    const userId = session.authenticatedUser?.id ?? null;
+    this.emit({ type: 'logout', userId, sessionId: session.id, ip: session.request.ip ?? null });
     if (session.ref !== null) await this.store.destroy(session.ref);
     else if (this.families && refreshToken !== undefined) await this.families.revoke(refreshToken);
     session.adopt(null, null);
@@ -191,12 +201,16 @@ export class SessionManager {
       .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime());
   }
 
-  revokeSession(userId: string, handle: string): Promise<boolean> {
-    return this.store.destroyByHandle(userId, handle);
+  async revokeSession(userId: string, handle: string): Promise<boolean> {
+    const revoked = await this.store.destroyByHandle(userId, handle);
+    if (revoked) this.emit({ type: 'session.revoked', userId, sessionIds: [handle], count: 1 });
+    return revoked;
   }
 
-  revokeAllSessions(userId: string, options: { exceptHandle?: string } = {}): Promise<number> {
-    return this.store.destroyByUser(userId, options.exceptHandle);
+  async revokeAllSessions(userId: string, options: { exceptHandle?: string } = {}): Promise<number> {
+    const count = await this.store.destroyByUser(userId, options.exceptHandle);
+    this.emit({ type: 'session.revoked', userId, sessionIds: options.exceptHandle ? 'all-but-current' : 'all', count });
+    return count;
   }
 
   private async openCookie(session: Session, value: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { serialize } from 'cookie';
 import type { ValidateUser } from './auth-user.js';
+import type { AuthEventListener } from './auth-events.js';
 import { JwtKeyRing, type JwtKeyOption } from './jwt/jwt-keys.js';
 import { parseDuration, type Duration } from './duration.js';
 import { SessionConfigurationError } from './errors.js';
@@ -134,6 +135,12 @@ export interface SessionModuleOptions {
    * check off. Default: on, no extra origins.
    */
   csrf?: { allowedOrigins?: string[] } | false;
+  /**
+   * Receives security events (login success and failure, logout, revocation, rotation, refresh
+   * token reuse). They never contain passwords or tokens. Default: logged with Nest's Logger
+   * under the context `SessionAuth` (failures and reuse as warnings).
+   */
+  onAuthEvent?: AuthEventListener;
   /** A session unused this long ends (sliding). Default: `'30m'`. */
   idleTimeout?: Duration;
   /**
@@ -171,6 +178,8 @@ export interface ResolvedSessionOptions {
   jwt: ResolvedJwtOptions | null;
   /** Null when turned off. */
   csrf: { allowedOrigins: ReadonlySet<string> } | null;
+  /** Null: the Nest layer logs them. */
+  onAuthEvent: AuthEventListener | null;
   /** Null when turned off. */
   loginThrottle: { perAccount: ResolvedThrottleWindow; perIp: ResolvedThrottleWindow } | null;
 }
@@ -178,7 +187,7 @@ export interface ResolvedSessionOptions {
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
   'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
-  'loginThrottle', 'csrf',
+  'loginThrottle', 'csrf', 'onAuthEvent',
 ]);
 const JWT_OPTIONS = new Set([
   'keys', 'issuer', 'audience', 'accessTokenTtl', 'refreshTokenTtl', 'revocation', 'refreshTokenTransport',
@@ -233,6 +242,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     jwt,
     loginThrottle: resolveThrottle(options.loginThrottle),
     csrf: resolveCsrf(options.csrf),
+    onAuthEvent: resolveListener(options.onAuthEvent),
     secrets: resolveSecrets(options.secret),
     validateUser: options.validateUser,
     store: resolveStore(options.store),
@@ -297,6 +307,14 @@ function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeout
     revocation,
     refreshTokenTransport,
   };
+}
+
+function resolveListener(listener: AuthEventListener | undefined): AuthEventListener | null {
+  if (listener === undefined) return null;
+  if (typeof listener !== 'function') {
+    throw new SessionConfigurationError('onAuthEvent', 'is not a function', 'Pass (event) => void, or leave it out to log with Nest.');
+  }
+  return listener;
 }
 
 function resolveCsrf(csrf: SessionModuleOptions['csrf']): ResolvedSessionOptions['csrf'] {

@@ -18,10 +18,21 @@ import { SessionGuard } from './guards/session.guard.js';
 import { LocalStrategy } from './local.strategy.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
-import { LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
+import { AUTH_EVENTS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 
 const logger = new Logger('SessionModule');
+const eventLogger = new Logger('SessionAuth');
+
+const WARNING_EVENTS = new Set<AuthEvent['type']>(['login.failed', 'refresh.reused']);
+
+/** The default event listener: one log line per event; failures and token reuse as warnings. */
+function logAuthEvent(event: AuthEvent): void {
+  const line = JSON.stringify(event);
+  if (WARNING_EVENTS.has(event.type)) eventLogger.warn(line);
+  else eventLogger.log(line);
+}
 
 /** The store the module built itself, which it also closes; null for a store instance the app passed in. */
 function buildStore(options: ResolvedSessionOptions): SessionStore | null {
@@ -61,10 +72,15 @@ export const sessionProviders: Provider[] = [
   { provide: JwtService, useValue: new JwtService({}) },
   NestJwsEngine,
   {
+    provide: AUTH_EVENTS,
+    useFactory: (options: ResolvedSessionOptions): AuthEventListener => options.onAuthEvent ?? logAuthEvent,
+    inject: [RESOLVED_SESSION_OPTIONS],
+  },
+  {
     provide: SessionManager,
-    useFactory: (options: ResolvedSessionOptions, store: SessionStore, engine: NestJwsEngine) =>
-      new SessionManager(options, store, Date.now, engine),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine],
+    useFactory: (options: ResolvedSessionOptions, store: SessionStore, engine: NestJwsEngine, emit: AuthEventListener) =>
+      new SessionManager(options, store, { engine, emit }),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS],
   },
   {
     provide: LOGIN_THROTTLE,
@@ -87,6 +103,7 @@ export const sessionProviders: Provider[] = [
 export const sessionExports = [
   RESOLVED_SESSION_OPTIONS,
   LOGIN_THROTTLE,
+  AUTH_EVENTS,
   SessionStore,
   SessionManager,
   RequestSessions,

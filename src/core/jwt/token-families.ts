@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { AuthEventListener } from '../auth-events.js';
 import { InvalidSessionError } from '../errors.js';
 import { Session } from '../session.js';
 import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
@@ -27,6 +28,7 @@ export class TokenFamilies {
     sessionCookie: SessionCookie,
     engine: JwsEngine,
     private readonly clock: () => number,
+    private readonly emit: AuthEventListener,
   ) {
     const { jwt } = options;
     this.issuer = new TokenIssuer(jwt, engine, clock);
@@ -78,7 +80,10 @@ export class TokenFamilies {
     // The stored expiry of `next` may pass the family's deadline; the store refuses it after the deadline anyway.
     const next = this.mint(ref, now + this.options.jwt.refreshTokenTtlMs);
     const result = await this.store.rotateRefreshToken(ref, digest, next.state, this.touch(now));
-    if (result.outcome === 'reused') throw new InvalidSessionError('refresh-reused');
+    if (result.outcome === 'reused') {
+      this.emit({ type: 'refresh.reused', ip: request.ip ?? null });
+      throw new InvalidSessionError('refresh-reused');
+    }
     if (result.outcome === 'invalid') throw new InvalidSessionError('not-found');
     const session = new Session(request, response);
     session.adopt(ref, result.record, { via: 'bearer' });

@@ -1,12 +1,14 @@
 import { BadRequestException, ForbiddenException, Inject, Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser } from '../../core/auth-user.js';
+import type { AuthEvent, AuthEventListener } from '../../core/auth-events.js';
 import { isCrossSiteRequest } from '../../core/cross-site.js';
-import type { LoginThrottle } from '../../core/login-throttle.js';
+import { LoginThrottledError, type LoginThrottle } from '../../core/login-throttle.js';
+import { sha256 } from '../../core/session-token.js';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
-import { LOCAL_STRATEGY_NAME, LOGIN_THROTTLE, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import { AUTH_EVENTS, LOCAL_STRATEGY_NAME, LOGIN_THROTTLE, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
 
@@ -21,6 +23,7 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
   constructor(
     @Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+    @Inject(AUTH_EVENTS) private readonly emit: AuthEventListener,
   ) {
     super();
   }
@@ -35,17 +38,27 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
       );
     }
     const { ip, fetch } = requestFacts(request as Parameters<typeof requestFacts>[0]);
+    const failed = (reason: Extract<AuthEvent, { type: 'login.failed' }>['reason']) =>
+      this.emit({ type: 'login.failed', reason, account: accountOf(body.username), ip: ip ?? null });
     // Login CSRF: another site must not log the visitor into an account of its choosing.
     const { csrf, mode } = this.options;
     if (mode !== 'jwt' && csrf && fetch && isCrossSiteRequest(fetch, csrf.allowedOrigins)) {
+      failed('cross-site');
       throw new ForbiddenException('Cross-site request refused.');
     }
     try {
       await this.throttle?.attempt(body.username, ip);
     } catch (error) {
+      if (error instanceof LoginThrottledError) failed('throttled');
       throw toHttpError(error, http.getResponse());
     }
-    const allowed = (await super.canActivate(context)) as boolean;
+    let allowed: boolean;
+    try {
+      allowed = (await super.canActivate(context)) as boolean;
+    } catch (error) {
+      if (error instanceof UnauthorizedException) failed('bad-credentials');
+      throw error;
+    }
     try {
       await this.throttle?.succeeded(body.username, ip);
     } catch (error) {
@@ -59,6 +72,11 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     if (!user) throw new UnauthorizedException('Invalid username or password.');
     return user;
   }
+}
+
+/** Failed usernames are logged as a short hash: people type passwords into username fields. */
+function accountOf(username: string): string {
+  return sha256(username).slice(0, 12);
 }
 
 function isCredentialBody(body: unknown): body is { username: string; password: string } {

@@ -1,0 +1,15 @@
+/**
+ * Security events (ASVS 16.3.1, OWASP logging cheat sheet). They carry who, from where and
+ * what happened, never a password, session token, refresh token or cookie value: users are
+ * named by id, sessions by their public handle, failed usernames by a short hash (people type
+ * passwords into username fields).
+ */
+export type AuthEvent =
+  | { type: 'login.succeeded'; userId: string; sessionId: string | null; ip: string | null }
+  | { type: 'login.failed'; reason: 'bad-credentials' | 'throttled' | 'cross-site'; account: string; ip: string | null }
+  | { type: 'logout'; userId: string | null; sessionId: string | null; ip: string | null }
+  | { type: 'session.revoked'; userId: string; sessionIds: string[] | 'all-but-current' | 'all'; count: number }
+  | { type: 'session.rotated'; userId: string | null; sessionId: string | null }
+  | { type: 'refresh.reused'; ip: string | null };
+
+export type AuthEventListener = (event: AuthEvent) => void;
