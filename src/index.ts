@@ -1,4 +1,7 @@
 export type { AuthUser, ValidateUser } from './core/auth-user.js';
+export type { AuthEvent, AuthEventListener } from './core/auth-events.js';
+export { LoginThrottledError } from './core/login-throttle.js';
+export type { CsrfOptions, LoginThrottleOptions, LoginThrottleWindow } from './core/protection-options.js';
 export type { Duration } from './core/duration.js';
 export {
   InvalidSessionDataError,

@@ -1,51 +1,26 @@
 import { serialize } from 'cookie';
 import type { ValidateUser } from './auth-user.js';
 import type { AuthEventListener } from './auth-events.js';
-import { JwtKeyRing, type JwtKeyOption } from './jwt/jwt-keys.js';
 import { parseDuration, type Duration } from './duration.js';
+import { resolveJwt, type JwtOptions, type ResolvedJwtOptions } from './jwt/jwt-options.js';
+import {
+  resolveCsrf,
+  resolveListener,
+  resolveThrottle,
+  type CsrfOptions,
+  type LoginThrottleOptions,
+  type ResolvedCsrfOptions,
+  type ResolvedLoginThrottle,
+} from './protection-options.js';
 import { SessionConfigurationError } from './errors.js';
 import type { SessionStore } from '../stores/session-store.interface.js';
 import type { MemorySessionStoreOptions } from '../stores/memory-session-store.js';
 import type { RedisSessionStoreOptions } from '../stores/redis-session-store.js';
 
 export type AuthMode = 'session' | 'jwt' | 'hybrid';
+export type { JwtOptions, ResolvedJwtOptions } from './jwt/jwt-options.js';
+export type { LoginThrottleOptions, LoginThrottleWindow, ResolvedThrottleWindow } from './protection-options.js';
 
-export interface JwtOptions {
-  /** Signing and verification keys; the first signs, all verify until removed. Required in jwt/hybrid mode. */
-  keys: JwtKeyOption[];
-  /** `iss` of issued tokens, required on verified ones. Default: `'nestjs-session-auth'`. */
-  issuer?: string;
-  /** `aud` of issued tokens, required on verified ones. Default: `'nestjs-session-auth'`. */
-  audience?: string;
-  /** Lifetime of an access token. Default: `'15m'`. */
-  accessTokenTtl?: Duration;
-  /** A refresh token must be used within this time; each use issues a new one. Default: `'7d'`. */
-  refreshTokenTtl?: Duration;
-  /**
-   * `'per-request'`: every bearer request checks in the store that its session (token family) is
-   * still alive: one round trip, and logout takes effect at once. `'stateless'`: no store access
-   * per request; a revoked access token keeps working until its `exp`. Default: `'per-request'`.
-   */
-  revocation?: 'per-request' | 'stateless';
-  /**
-   * `'body'`: the refresh token travels in JSON. `'cookie'`: in an HttpOnly cookie scoped to the
-   * refresh route, out of reach of scripts. Default: `'body'`.
-   */
-  refreshTokenTransport?: 'body' | 'cookie';
-  /** Path of the refresh cookie: where the refresh route is mounted. Default: `'/auth/refresh'`. */
-  refreshCookiePath?: string;
-}
-
-export interface ResolvedJwtOptions {
-  keys: JwtKeyRing;
-  issuer: string;
-  audience: string;
-  accessTokenTtlMs: number;
-  refreshTokenTtlMs: number;
-  revocation: 'per-request' | 'stateless';
-  refreshTokenTransport: 'body' | 'cookie';
-  refreshCookiePath: string;
-}
 export type SameSite = 'lax' | 'strict' | 'none';
 
 export interface SessionCookieOptions {
@@ -77,25 +52,6 @@ export type SessionStoreOption =
   | SessionStore
   | ({ type: 'memory' } & MemorySessionStoreOptions)
   | ({ type: 'redis' } & RedisSessionStoreOptions);
-
-export interface LoginThrottleWindow {
-  /** Attempts allowed in one window. */
-  attempts: number;
-  /** Length of the window; a spent counter resets when it ends. */
-  window: Duration;
-}
-
-export interface LoginThrottleOptions {
-  /** Failed logins per username. Default: `{ attempts: 10, window: '15m' }`. */
-  perAccount?: LoginThrottleWindow;
-  /** Login attempts per client address, successful ones given back. Default: `{ attempts: 100, window: '15m' }`. */
-  perIp?: LoginThrottleWindow;
-}
-
-export interface ResolvedThrottleWindow {
-  attempts: number;
-  windowSeconds: number;
-}
 
 export interface SessionModuleOptions {
   /**
@@ -134,7 +90,7 @@ export interface SessionModuleOptions {
    * subdomain), exactly as browsers write them: `https://app.example.com`. `false` turns the
    * check off. Default: on, no extra origins.
    */
-  csrf?: { allowedOrigins?: string[] } | false;
+  csrf?: CsrfOptions | false;
   /**
    * Receives security events (login success and failure, logout, revocation, rotation, refresh
    * token reuse). They never contain passwords or tokens. Default: logged with Nest's Logger
@@ -177,21 +133,17 @@ export interface ResolvedSessionOptions {
   /** Null in session mode. */
   jwt: ResolvedJwtOptions | null;
   /** Null when turned off. */
-  csrf: { allowedOrigins: ReadonlySet<string> } | null;
+  csrf: ResolvedCsrfOptions | null;
   /** Null: the Nest layer logs them. */
   onAuthEvent: AuthEventListener | null;
   /** Null when turned off. */
-  loginThrottle: { perAccount: ResolvedThrottleWindow; perIp: ResolvedThrottleWindow } | null;
+  loginThrottle: ResolvedLoginThrottle | null;
 }
 
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
   'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
   'loginThrottle', 'csrf', 'onAuthEvent',
-]);
-const JWT_OPTIONS = new Set([
-  'keys', 'issuer', 'audience', 'accessTokenTtl', 'refreshTokenTtl', 'revocation', 'refreshTokenTransport',
-  'refreshCookiePath',
 ]);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -250,113 +202,6 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     idleTimeoutMs,
     absoluteTimeoutMs,
     touchIntervalMs,
-  };
-}
-
-function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeoutMs: number): ResolvedJwtOptions | null {
-  if (mode === 'session') {
-    if (jwt !== undefined) {
-      throw new SessionConfigurationError('jwt', "is set while mode is 'session'", "Set mode: 'jwt' or 'hybrid', or remove the jwt options.");
-    }
-    return null;
-  }
-  if (typeof jwt !== 'object' || jwt === null) {
-    throw new SessionConfigurationError('jwt', `is missing in ${mode} mode`, "Give jwt: { keys: [{ kid, alg: 'HS256', secret }] } at least.");
-  }
-  for (const key of Object.keys(jwt)) {
-    if (!JWT_OPTIONS.has(key)) {
-      throw new SessionConfigurationError(`jwt.${key}`, 'is not a known option', `Known jwt options: ${[...JWT_OPTIONS].join(', ')}.`);
-    }
-  }
-  const accessTokenTtlMs = parseDuration('jwt.accessTokenTtl', jwt.accessTokenTtl ?? '15m');
-  const refreshTokenTtlMs = parseDuration('jwt.refreshTokenTtl', jwt.refreshTokenTtl ?? '7d');
-  if (accessTokenTtlMs > refreshTokenTtlMs) {
-    throw new SessionConfigurationError('jwt.accessTokenTtl', 'is longer than jwt.refreshTokenTtl', 'Keep access tokens short-lived: minutes, not days.');
-  }
-  if (refreshTokenTtlMs > absoluteTimeoutMs) {
-    throw new SessionConfigurationError(
-      'jwt.refreshTokenTtl',
-      `(${refreshTokenTtlMs} ms) is longer than absoluteTimeout (${absoluteTimeoutMs} ms)`,
-      'Make absoluteTimeout, the lifetime of a refresh token family, at least as long.',
-    );
-  }
-  const revocation = jwt.revocation ?? 'per-request';
-  if (revocation !== 'per-request' && revocation !== 'stateless') {
-    throw new SessionConfigurationError('jwt.revocation', `is ${JSON.stringify(revocation)}`, "Use 'per-request' or 'stateless'.");
-  }
-  const refreshTokenTransport = jwt.refreshTokenTransport ?? 'body';
-  if (refreshTokenTransport !== 'body' && refreshTokenTransport !== 'cookie') {
-    throw new SessionConfigurationError('jwt.refreshTokenTransport', `is ${JSON.stringify(refreshTokenTransport)}`, "Use 'body' or 'cookie'.");
-  }
-  for (const [option, value] of [['jwt.issuer', jwt.issuer], ['jwt.audience', jwt.audience]] as const) {
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new SessionConfigurationError(option, 'is not a non-empty string', 'Give a URL or name, e.g. https://api.example.com.');
-    }
-  }
-  const refreshCookiePath = jwt.refreshCookiePath ?? '/auth/refresh';
-  if (typeof refreshCookiePath !== 'string' || !refreshCookiePath.startsWith('/') || /[;\s]/.test(refreshCookiePath)) {
-    throw new SessionConfigurationError('jwt.refreshCookiePath', `is ${JSON.stringify(refreshCookiePath)}`, 'Use the refresh route path, e.g. /auth/refresh.');
-  }
-  return {
-    refreshCookiePath,
-    keys: new JwtKeyRing(jwt.keys),
-    issuer: jwt.issuer ?? 'nestjs-session-auth',
-    audience: jwt.audience ?? 'nestjs-session-auth',
-    accessTokenTtlMs,
-    refreshTokenTtlMs,
-    revocation,
-    refreshTokenTransport,
-  };
-}
-
-function resolveListener(listener: AuthEventListener | undefined): AuthEventListener | null {
-  if (listener === undefined) return null;
-  if (typeof listener !== 'function') {
-    throw new SessionConfigurationError('onAuthEvent', 'is not a function', 'Pass (event) => void, or leave it out to log with Nest.');
-  }
-  return listener;
-}
-
-function resolveCsrf(csrf: SessionModuleOptions['csrf']): ResolvedSessionOptions['csrf'] {
-  if (csrf === false) return null;
-  const origins = csrf?.allowedOrigins ?? [];
-  if (!Array.isArray(origins)) {
-    throw new SessionConfigurationError('csrf.allowedOrigins', 'is not a list', "Give origins such as ['https://app.example.com'].");
-  }
-  for (const origin of origins) {
-    let canonical: string | undefined;
-    try {
-      canonical = new URL(origin).origin;
-    } catch {
-      canonical = undefined;
-    }
-    if (canonical !== origin) {
-      throw new SessionConfigurationError(
-        'csrf.allowedOrigins',
-        `contains ${JSON.stringify(origin)}, which is not an origin`,
-        'Write scheme, host and port only, as browsers send it: https://app.example.com.',
-      );
-    }
-  }
-  return { allowedOrigins: new Set(origins) };
-}
-
-function resolveThrottle(throttle: LoginThrottleOptions | false | undefined): ResolvedSessionOptions['loginThrottle'] {
-  if (throttle === false) return null;
-  if (throttle !== undefined && (typeof throttle !== 'object' || throttle === null)) {
-    throw new SessionConfigurationError('loginThrottle', `is ${JSON.stringify(throttle)}`, 'Give { perAccount, perIp } or false.');
-  }
-  const window = (name: 'perAccount' | 'perIp', fallback: LoginThrottleWindow): ResolvedThrottleWindow => {
-    const value = throttle?.[name] ?? fallback;
-    if (!Number.isSafeInteger(value?.attempts) || value.attempts < 1) {
-      throw new SessionConfigurationError(`loginThrottle.${name}.attempts`, `is ${JSON.stringify(value?.attempts)}`, 'Use a positive whole number.');
-    }
-    const windowMs = parseDuration(`loginThrottle.${name}.window`, value.window);
-    return { attempts: value.attempts, windowSeconds: Math.max(1, Math.ceil(windowMs / 1000)) };
-  };
-  return {
-    perAccount: window('perAccount', { attempts: 10, window: '15m' }),
-    perIp: window('perIp', { attempts: 100, window: '15m' }),
   };
 }
 
