@@ -82,6 +82,20 @@ describe.each(ADAPTERS)('security events over %s', (adapter) => {
     );
   });
 
+  it('keeps a login working when the onAuthEvent listener throws', async () => {
+    const server = await createTestApp({
+      adapter,
+      session: {
+        onAuthEvent: () => {
+          throw new Error('listener down');
+        },
+      },
+    });
+    apps.push(server);
+    await login(server, 'alice');
+    await http(server).post('/auth/login').send({ username: 'alice', password: 'wrong-password' }).expect(401);
+  });
+
   it('logs events through Nest’s Logger by default, failures as warnings, without secrets', async () => {
     const lines: Array<{ level: string; message: string }> = [];
     const capture: LoggerService = {

@@ -70,6 +70,17 @@ describe.each(ADAPTERS)('cross-site request refusal over %s', (adapter) => {
     expect(response.headers['set-cookie']).toBeUndefined();
   });
 
+  it('refuses cross-site login in jwt mode when the refresh token would be set as a cookie', async () => {
+    const server = await createJwtApp({ adapter, store: { type: 'memory' }, jwt: { refreshTokenTransport: 'cookie' } });
+    apps.push(server);
+    const response = await http(server)
+      .post('/auth/login')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .send({ username: 'alice', password: 'alice-password' });
+    expect(response.status).toBe(403);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
   it('does not apply to bearer tokens, which browsers never attach on their own', async () => {
     const server = await createJwtApp({ adapter, store: { type: 'memory' } });
     apps.push(server);

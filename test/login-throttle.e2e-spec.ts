@@ -91,6 +91,20 @@ describe.each(MATRIX)('login throttling over %s with the %s store', (adapter: Ad
     expect((await attempt(server, 'alice', 'alice-password', '198.51.100.7')).status).toBe(200);
   });
 
+  it('counts spellings of one username that differ in case or surrounding spaces against one account', async () => {
+    const server = await app({ perAccount: { attempts: 3, window: '30s' } });
+    for (const spelling of ['Alice', 'ALICE ', ' alice']) expect((await attempt(server, spelling, 'wrong')).status).toBe(401);
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(429);
+  });
+
+  it('counts one IPv6 /64 as one address', async () => {
+    const server = await app({ perIp: { attempts: 2, window: '30s' } });
+    expect((await attempt(server, 'a', 'x', '2001:db8:1:2::1')).status).toBe(401);
+    expect((await attempt(server, 'b', 'x', '2001:db8:1:2:ffff::7')).status).toBe(401);
+    expect((await attempt(server, 'c', 'x', '2001:db8:1:2:3:4:5:6')).status).toBe(429);
+    expect((await attempt(server, 'alice', 'alice-password', '2001:db8:1:3::1')).status).toBe(200);
+  });
+
   it('does not throttle at all when loginThrottle is false', async () => {
     const server = await app(false);
     for (let i = 0; i < 15; i++) expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);

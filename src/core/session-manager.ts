@@ -185,8 +185,11 @@ export class SessionManager {
    */
   async logout(session: Session, refreshToken?: unknown): Promise<void> {
     const userId = session.authenticatedUser?.id ?? null;
-    this.emit({ type: 'logout', userId, sessionId: session.id, ip: session.request.ip ?? null });
-    if (session.ref !== null) await this.store.destroy(session.ref);
+    const sessionId = session.id;
+    if (session.ref !== null) {
+      await this.store.destroy(session.ref);
+      this.emit({ type: 'logout', userId, sessionId, ip: session.request.ip ?? null });
+    }
     else if (this.families && refreshToken !== undefined) await this.families.revoke(refreshToken);
     session.adopt(null, null);
     if (this.usesCookie) session.response.setCookie(this.cookie.serializeCleared(session.request));

@@ -73,7 +73,17 @@ export const sessionProviders: Provider[] = [
   NestJwsEngine,
   {
     provide: AUTH_EVENTS,
-    useFactory: (options: ResolvedSessionOptions): AuthEventListener => options.onAuthEvent ?? logAuthEvent,
+    useFactory: (options: ResolvedSessionOptions): AuthEventListener => {
+      const listener = options.onAuthEvent ?? logAuthEvent;
+      // A failing listener must not turn a finished login or logout into a 500.
+      return (event) => {
+        try {
+          listener(event);
+        } catch (error) {
+          eventLogger.error(`onAuthEvent threw on ${event.type}: ${(error as Error).message}`);
+        }
+      };
+    },
     inject: [RESOLVED_SESSION_OPTIONS],
   },
   {

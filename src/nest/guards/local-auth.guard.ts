@@ -4,7 +4,7 @@ import type { AuthUser } from '../../core/auth-user.js';
 import type { AuthEvent, AuthEventListener } from '../../core/auth-events.js';
 import { isCrossSiteRequest } from '../../core/cross-site.js';
 import { LoginThrottledError, type LoginThrottle } from '../../core/login-throttle.js';
-import { sha256 } from '../../core/session-token.js';
+import { createHmac } from 'node:crypto';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
@@ -39,10 +39,12 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     }
     const { ip, fetch } = requestFacts(request as Parameters<typeof requestFacts>[0]);
     const failed = (reason: Extract<AuthEvent, { type: 'login.failed' }>['reason']) =>
-      this.emit({ type: 'login.failed', reason, account: accountOf(body.username), ip: ip ?? null });
+      this.emit({ type: 'login.failed', reason, account: this.accountOf(body.username), ip: ip ?? null });
     // Login CSRF: another site must not log the visitor into an account of its choosing.
     const { csrf, mode } = this.options;
-    if (mode !== 'jwt' && csrf && fetch && isCrossSiteRequest(fetch, csrf.allowedOrigins)) {
+    // In jwt mode only a refresh cookie could be planted this way.
+    const setsCookie = mode !== 'jwt' || this.options.jwt?.refreshTokenTransport === 'cookie';
+    if (setsCookie && csrf && fetch && isCrossSiteRequest(fetch, csrf.allowedOrigins)) {
       failed('cross-site');
       throw new ForbiddenException('Cross-site request refused.');
     }
@@ -67,16 +69,19 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     return allowed;
   }
 
+  /**
+   * Failed usernames are logged as a short HMAC under the module secret: people type passwords
+   * into username fields, and a plain hash could be tested offline against password lists.
+   */
+  private accountOf(username: string): string {
+    return createHmac('sha256', this.options.secrets[0]).update(username).digest('base64url').slice(0, 12);
+  }
+
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
     if (error) throw error;
     if (!user) throw new UnauthorizedException('Invalid username or password.');
     return user;
   }
-}
-
-/** Failed usernames are logged as a short hash: people type passwords into username fields. */
-function accountOf(username: string): string {
-  return sha256(username).slice(0, 12);
 }
 
 function isCredentialBody(body: unknown): body is { username: string; password: string } {
