@@ -172,6 +172,7 @@ describe('RedisSessionStore', () => {
     });
 
     it('writes every key under the configured keyPrefix, and under sess: by default', async () => {
+      // The inspector talks only to this file's private redis-server (started in beforeAll), never to a shared one.
       await inspector.flushdb();
       const { store, keyPrefix } = newStore('tenant-a:');
       await populate(store, uniqueUserId());
