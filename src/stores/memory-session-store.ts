@@ -1,15 +1,13 @@
 import type { SessionRef } from '../core/session-token.js';
-import type {
-  ClosableSessionStore,
-  RefreshRotation,
-  RefreshState,
-  SessionPatch,
-  SessionRecord,
-  TouchPolicy,
+import {
+  REMEMBERED_REFRESH_TOKENS,
+  type ClosableSessionStore,
+  type RefreshRotation,
+  type RefreshState,
+  type SessionPatch,
+  type SessionRecord,
+  type TouchPolicy,
 } from './session-store.interface.js';
-
-/** How many consumed refresh tokens a session remembers to recognise reuse. */
-export const REMEMBERED_REFRESH_TOKENS = 20;
 
 export interface MemorySessionStoreOptions {
   /**

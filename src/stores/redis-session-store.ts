@@ -2,7 +2,6 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../core/errors.js';
 import { slotTagForUser, type SessionRef } from '../core/session-token.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
-import { REMEMBERED_REFRESH_TOKENS } from './memory-session-store.js';
 import {
   ALL_SCRIPTS,
   CREATE,
@@ -14,13 +13,14 @@ import {
   ROTATE_REFRESH,
   type RedisScript,
 } from './redis-scripts.js';
-import type {
-  ClosableSessionStore,
-  RefreshRotation,
-  RefreshState,
-  SessionPatch,
-  SessionRecord,
-  TouchPolicy,
+import {
+  REMEMBERED_REFRESH_TOKENS,
+  type ClosableSessionStore,
+  type RefreshRotation,
+  type RefreshState,
+  type SessionPatch,
+  type SessionRecord,
+  type TouchPolicy,
 } from './session-store.interface.js';
 
 export interface RedisSessionStoreOptions {

@@ -117,6 +117,9 @@ export interface SessionStore {
 
 export const SessionStore = Symbol('SessionStore');
 
+/** How many consumed refresh tokens a session remembers to recognise reuse (rotateRefreshToken). */
+export const REMEMBERED_REFRESH_TOKENS = 20;
+
 /** Stores that hold connections implement this; the module calls it on shutdown for stores it built. */
 export interface ClosableSessionStore extends SessionStore {
   close(): Promise<void>;
