@@ -30,7 +30,7 @@ export {
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,
-} from './stores/session-store.interface.js';
+} from './core/session-store.js';
 export { AuthController } from './nest/auth.controller.js';
 export { AuthService } from './nest/auth.service.js';
 export { CurrentSession, CurrentUser, Public, Roles } from './nest/decorators.js';

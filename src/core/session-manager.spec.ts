@@ -5,7 +5,7 @@ import { SessionManager } from './session-manager.js';
 import { resolveSessionOptions, type SessionModuleOptions } from './session-options.js';
 import { refOf, SessionCookieCodec, slotTagForUser } from './session-token.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
-import type { SessionPatch, SessionRecord, SessionStore, TouchPolicy } from '../stores/session-store.interface.js';
+import type { SessionPatch, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
 import type { SessionRef } from './session-token.js';
 
 const SECRET = 'manager-spec-secret-0123456789abcdef';

@@ -15,7 +15,7 @@ import {
   SessionCookieCodec,
   slotTagForUser,
 } from './session-token.js';
-import type { SessionRecord, SessionStore } from '../stores/session-store.interface.js';
+import type { SessionRecord, SessionStore } from './session-store.js';
 
 /** One entry of a user's session list. Never carries the token or anything derived from it. */
 export interface SessionInfo {

@@ -13,11 +13,11 @@ import {
   type ResolvedLoginThrottle,
 } from './protection-options.js';
 import { SessionConfigurationError } from './errors.js';
-import type { SessionStore } from '../stores/session-store.interface.js';
-import type { MemorySessionStoreOptions } from '../stores/memory-session-store.js';
-import type { RedisSessionStoreOptions } from '../stores/redis-session-store.js';
+import type { SessionStore } from './session-store.js';
+import type { MemoryStoreOptions, RedisStoreOptions } from './store-options.js';
+import type { AuthMode } from './auth-mode.js';
 
-export type AuthMode = 'session' | 'jwt' | 'hybrid';
+export type { AuthMode } from './auth-mode.js';
 export type { JwtOptions, ResolvedJwtOptions } from './jwt/jwt-options.js';
 export type { LoginThrottleOptions, LoginThrottleWindow, ResolvedThrottleWindow } from './protection-options.js';
 
@@ -50,8 +50,8 @@ export interface SessionCookieOptions {
 
 export type SessionStoreOption =
   | SessionStore
-  | ({ type: 'memory' } & MemorySessionStoreOptions)
-  | ({ type: 'redis' } & RedisSessionStoreOptions);
+  | ({ type: 'memory' } & MemoryStoreOptions)
+  | ({ type: 'redis' } & RedisStoreOptions);
 
 export interface SessionModuleOptions {
   /**

@@ -1,7 +1,7 @@
 import { InvalidSessionDataError } from './errors.js';
 import { Session } from './session.js';
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
-import type { SessionRecord } from '../stores/session-store.interface.js';
+import type { SessionRecord } from './session-store.js';
 
 const REQUEST: RequestFacts = { cookieHeader: undefined, https: false, userAgent: undefined, ip: undefined };
 const RESPONSE: ResponseSink = { setCookie: () => undefined, preventCaching: () => undefined };

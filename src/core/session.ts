@@ -2,7 +2,7 @@ import type { AuthUser } from './auth-user.js';
 import { InvalidSessionDataError, type InvalidSessionReason } from './errors.js';
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
 import type { SessionRef, SessionToken } from './session-token.js';
-import type { SessionRecord } from '../stores/session-store.interface.js';
+import type { SessionRecord } from './session-store.js';
 
 const MAX_KEY_LENGTH = 128;
 const MAX_VALUE_BYTES = 64 * 1024;

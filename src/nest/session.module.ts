@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { isClosable, type SessionStore } from '../stores/session-store.interface.js';
+import { isClosable, type SessionStore } from '../core/session-store.js';
 import { OWNED_SESSION_STORE } from './session.constants.js';
 import { ConfigurableModuleClass } from './session.module-definition.js';
 import { sessionExports, sessionProviders } from './session.providers.js';

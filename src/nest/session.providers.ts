@@ -7,7 +7,7 @@ import { LoginThrottle } from '../core/login-throttle.js';
 import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { RedisSessionStore } from '../stores/redis-session-store.js';
-import { SessionStore } from '../stores/session-store.interface.js';
+import { SessionStore } from '../core/session-store.js';
 import { AuthService } from './auth.service.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
 import { JwtGuard } from './guards/jwt.guard.js';

@@ -2,7 +2,7 @@ import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { LoginLimiters } from '../core/login-throttle.js';
 import type { ResolvedThrottleWindow } from '../core/session-options.js';
 import { RedisSessionStore } from './redis-session-store.js';
-import type { SessionStore } from './session-store.interface.js';
+import type { SessionStore } from '../core/session-store.js';
 
 /**
  * Login counters next to the sessions: in the store's Redis (under its key prefix, so shared by

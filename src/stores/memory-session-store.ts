@@ -1,4 +1,5 @@
 import type { SessionRef } from '../core/session-token.js';
+import type { MemoryStoreOptions } from '../core/store-options.js';
 import {
   REMEMBERED_REFRESH_TOKENS,
   type ClosableSessionStore,
@@ -7,18 +8,9 @@ import {
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,
-} from './session-store.interface.js';
+} from '../core/session-store.js';
 
-export interface MemorySessionStoreOptions {
-  /**
-   * Most sessions kept at once; when full, expired sessions are swept and then the oldest
-   * session is dropped. Keeps a flood of logins from exhausting the heap.
-   * Default: 10000.
-   */
-  maxSessions?: number;
-  /** How often expired sessions are swept. Default: 60000 (ms). */
-  sweepIntervalMs?: number;
-}
+export type MemorySessionStoreOptions = MemoryStoreOptions;
 
 interface Entry {
   record: SessionRecord;

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../core/errors.js';
 import { slotTagForUser, type SessionRef } from '../core/session-token.js';
+import type { RedisStoreOptions } from '../core/store-options.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
@@ -21,23 +22,9 @@ import {
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,
-} from './session-store.interface.js';
+} from '../core/session-store.js';
 
-export interface RedisSessionStoreOptions {
-  /** A Redis URL such as `redis://user:pass@host:6379/0`. Give exactly one of url, options, client. */
-  url?: string;
-  /** ioredis options for a new connection (the module closes it on shutdown). */
-  options?: RedisOptions;
-  /** An existing ioredis `Redis` or `Cluster` client. It stays yours: the store never closes it. */
-  client?: Redis | Cluster;
-  /** Put in front of every key, so several apps can share one Redis. Default: `'sess:'`. */
-  keyPrefix?: string;
-  /**
-   * Longest a store operation may take before the request gets 503. Bounds the wait while
-   * Redis is down instead of queueing requests forever. Default: 2000 (ms).
-   */
-  operationTimeoutMs?: number;
-}
+export type RedisSessionStoreOptions = RedisStoreOptions;
 
 const MAX_DESTROY_ROUNDS = 3;
 

@@ -1,5 +1,5 @@
 /**
- * The SessionStore contract (src/stores/session-store.interface.ts) as a reusable jest suite.
+ * The SessionStore contract (src/core/session-store.ts) as a reusable jest suite.
  * Call describeSessionStoreContract() from a spec file with a setup that builds a fresh store.
  * Refs are built exactly as SessionManager builds them: user sessions carry the user's slot tag,
  * anonymous sessions a random one.
@@ -19,7 +19,7 @@ import type {
   SessionRecord,
   SessionStore,
   TouchPolicy,
-} from '../../src/stores/session-store.interface.js';
+} from '../../src/core/session-store.js';
 
 export interface StoreUnderTest {
   store: SessionStore;

@@ -1,6 +1,6 @@
 import { parseDuration, type Duration } from '../duration.js';
 import { SessionConfigurationError } from '../errors.js';
-import type { AuthMode } from '../session-options.js';
+import type { AuthMode } from '../auth-mode.js';
 import { JwtKeyRing, type JwtKeyOption } from './jwt-keys.js';
 
 export interface JwtOptions {

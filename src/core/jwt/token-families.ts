@@ -5,7 +5,7 @@ import { Session } from '../session.js';
 import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import type { SessionRef } from '../session-token.js';
-import type { SessionStore, TouchPolicy } from '../../stores/session-store.interface.js';
+import type { SessionStore, TouchPolicy } from '../session-store.js';
 import type { JwsEngine } from './jws.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import { parseRefreshToken, refOfSid, TokenIssuer, type MintedRefreshToken, type TokenPair } from './token-issuer.js';

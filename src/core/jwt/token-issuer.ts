@@ -1,8 +1,8 @@
 import type { AuthUser } from '../auth-user.js';
 import { InvalidSessionError } from '../errors.js';
-import type { ResolvedJwtOptions } from '../session-options.js';
+import type { ResolvedJwtOptions } from './jwt-options.js';
 import { randomToken, sha256, type SessionRef } from '../session-token.js';
-import type { RefreshState } from '../../stores/session-store.interface.js';
+import type { RefreshState } from '../session-store.js';
 import { AccessTokens } from './access-tokens.js';
 import type { JwsEngine } from './jws.js';
 

@@ -1,4 +1,4 @@
-import type { SessionRef } from '../core/session-token.js';
+import type { SessionRef } from './session-token.js';
 
 /**
  * A session as a store keeps it. Data values are JSON text: stores move strings and never
