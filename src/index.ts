@@ -24,7 +24,7 @@ export type {
   SessionStoreOption,
 } from './core/session-options.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/memory-session-store.js';
-export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis-session-store.js';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis/redis-session-store.js';
 export {
   SessionStore,
   type SessionPatch,

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../src/core/errors.js';
 import { newSessionToken, randomSlotTag, randomToken, refOf, sha256, slotTagForUser, type SessionToken } from '../src/core/session-token.js';
-import { RedisSessionStore } from '../src/stores/redis-session-store.js';
+import { RedisSessionStore } from '../src/stores/redis/redis-session-store.js';
 import { REMEMBERED_REFRESH_TOKENS } from '../src/core/session-store.js';
 import { resolveSessionOptions } from '../src/core/session-options.js';
 import { edDsaJws } from '../src/core/jwt/jws.js';

@@ -4,7 +4,7 @@
  */
 import { randomToken } from '../src/core/session-token.js';
 import { MemorySessionStore } from '../src/stores/memory-session-store.js';
-import { RedisSessionStore } from '../src/stores/redis-session-store.js';
+import { RedisSessionStore } from '../src/stores/redis/redis-session-store.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import {
   anonymousRef,

@@ -6,7 +6,7 @@ import { SessionManager } from '../core/session-manager.js';
 import { LoginThrottle } from '../core/login-throttle.js';
 import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
-import { RedisSessionStore } from '../stores/redis-session-store.js';
+import { RedisSessionStore } from '../stores/redis/redis-session-store.js';
 import { SessionStore } from '../core/session-store.js';
 import { AuthService } from './auth.service.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';

@@ -1,7 +1,7 @@
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { LoginLimiters } from '../core/login-throttle.js';
 import type { ResolvedThrottleWindow } from '../core/session-options.js';
-import { RedisSessionStore } from './redis-session-store.js';
+import { RedisSessionStore } from './redis/redis-session-store.js';
 import type { SessionStore } from '../core/session-store.js';
 
 /**

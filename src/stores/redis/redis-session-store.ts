@@ -1,7 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { SessionConfigurationError, SessionStoreUnavailableError } from '../core/errors.js';
-import { slotTagForUser, type SessionRef } from '../core/session-token.js';
-import type { RedisStoreOptions } from '../core/store-options.js';
+import { SessionConfigurationError, SessionStoreUnavailableError } from '../../core/errors.js';
+import { slotTagForUser, type SessionRef } from '../../core/session-token.js';
+import type { RedisStoreOptions } from '../../core/store-options.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
@@ -22,7 +22,7 @@ import {
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,
-} from '../core/session-store.js';
+} from '../../core/session-store.js';
 
 export type RedisSessionStoreOptions = RedisStoreOptions;
 

@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../core/session-store.js';
+import type { SessionRecord } from '../../core/session-store.js';
 
 /** Hash fields of a stored session. Data keys get a prefix so they can never collide with metadata. */
 const DATA_PREFIX = 'd:';
