@@ -77,6 +77,9 @@ class LazyStore implements SessionStore {
   async rotateRefreshToken() {
     return { outcome: 'invalid' as const };
   }
+  async destroyByRefreshToken() {
+    return null;
+  }
   async listByUser() {
     return [];
   }

@@ -190,7 +190,10 @@ export class SessionManager {
       await this.store.destroy(session.ref);
       this.emit({ type: 'logout', userId, sessionId, ip: session.request.ip ?? null });
     }
-    else if (this.families && refreshToken !== undefined) await this.families.revoke(refreshToken);
+    else if (this.families && refreshToken !== undefined) {
+      const ended = await this.families.revoke(refreshToken);
+      if (ended) this.emit({ type: 'logout', userId: ended.userId, sessionId: ended.handle, ip: session.request.ip ?? null });
+    }
     session.adopt(null, null);
     if (this.usesCookie) session.response.setCookie(this.cookie.serializeCleared(session.request));
     this.families?.clearCookie(session);

@@ -102,6 +102,15 @@ export interface SessionStore {
    */
   rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation>;
 
+  /**
+   * Ends a token family by its refresh token (logout without a live access token): destroys the
+   * session and its index entry when `presentedDigest` is its current refresh token, comparing
+   * and destroying in one atomic step. Never slides the expiry nor changes `lastSeenAt`, so a
+   * forged token cannot keep a session alive. The record as it was, or null (missing session,
+   * or not its current token).
+   */
+  destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null>;
+
   /** Destroys a session and removes it from its user's index. */
   destroy(ref: SessionRef): Promise<void>;
 

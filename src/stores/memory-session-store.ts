@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { SessionRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
 import {
@@ -68,6 +69,15 @@ export class MemorySessionStore implements ClosableSessionStore {
     entry.record.refresh = { ...next };
     this.slide(entry, touch.idleTimeoutMs, touch.now);
     return { outcome: 'rotated', record: copy(entry.record) };
+  }
+
+  async destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null> {
+    const key = keyOf(ref);
+    const entry = this.live(key, Date.now());
+    const current = entry?.record.refresh?.digest;
+    if (!entry || current === undefined || !sameDigest(current, presentedDigest)) return null;
+    this.remove(key);
+    return copy(entry.record);
   }
 
   async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
@@ -197,4 +207,11 @@ function keyOf(ref: SessionRef): string {
 
 function copy(record: SessionRecord): SessionRecord {
   return { ...record, data: { ...record.data }, refresh: record.refresh && { ...record.refresh } };
+}
+
+/** Constant-time comparison of two digests: the time taken says nothing about how much of a guess matched. */
+function sameDigest(stored: string, presented: string): boolean {
+  const a = Buffer.from(stored);
+  const b = Buffer.from(presented);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -865,5 +865,48 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         expect(await store.listByUser(userId)).toHaveLength(1);
       });
     });
+
+    describe('destroyByRefreshToken (logout by refresh token)', () => {
+      it("with the session's current refresh digest destroys the session and its index entry, and returns the record", async () => {
+        const userId = uniqueUserId();
+        const refresh = refreshState();
+        const { ref, record } = await createUserSession(userId, { refresh });
+
+        expect(await store.destroyByRefreshToken(ref, refresh.digest)).toEqual({ ...record, refresh });
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+        expect(await store.destroyByRefreshToken(ref, refresh.digest)).toBeNull();
+      });
+
+      it('with a forged or a consumed digest returns null and leaves the session, its lastSeenAt and its expiry as they were', async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const lastSeenAt = Date.now() - 60_000;
+        const { ref } = await createUserSession(userId, { refresh: first, lastSeenAt }, 400);
+        const second = refreshState();
+        expect((await store.rotateRefreshToken(ref, first.digest, second, refreshTouch({ idleTimeoutMs: 400 }))).outcome).toBe('rotated');
+        const afterRotation = await store.read(ref, peek());
+
+        await sleep(200);
+        for (const digest of [refreshState().digest, first.digest, '']) {
+          expect(await store.destroyByRefreshToken(ref, digest)).toBeNull();
+        }
+
+        expect(await store.read(ref, peek())).toEqual(afterRotation);
+        expect(await store.listByUser(userId)).toHaveLength(1);
+        // Not slid: the 400 ms expiry set by the rotation still holds.
+        await sleep(400);
+        expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('returns null for a session without refresh state, which stays alive, and for a missing session', async () => {
+        const { ref } = await createUserSession(uniqueUserId());
+
+        expect(await store.destroyByRefreshToken(ref, refreshState().digest)).toBeNull();
+        expect(await store.read(ref, peek())).not.toBeNull();
+        expect(await store.destroyByRefreshToken(userRef(uniqueUserId()), refreshState().digest)).toBeNull();
+      });
+    });
   });
 }

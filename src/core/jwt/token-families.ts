@@ -1,11 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { AuthEventListener } from '../auth-events.js';
 import { InvalidSessionError } from '../errors.js';
 import { Session } from '../session.js';
 import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import type { SessionRef } from '../session-token.js';
-import type { SessionStore, TouchPolicy } from '../session-store.js';
+import type { SessionRecord, SessionStore, TouchPolicy } from '../session-store.js';
 import type { JwsEngine } from './jws.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import { parseRefreshToken, refOfSid, TokenIssuer, type MintedRefreshToken, type TokenPair } from './token-issuer.js';
@@ -90,17 +89,19 @@ export class TokenFamilies {
     return this.issue(session, next);
   }
 
-  /** Destroys the family a current refresh token belongs to; anything else is ignored. */
-  async revoke(refreshToken: unknown): Promise<void> {
+  /**
+   * Ends the family a current refresh token belongs to; anything else is ignored. The store
+   * compares and destroys in one step and never reads (so never slides) the session: a forged
+   * token naming a real `sid` must not keep that session alive. The ended session, or null.
+   */
+  async revoke(refreshToken: unknown): Promise<SessionRecord | null> {
     let parsed;
     try {
       parsed = parseRefreshToken(refreshToken);
     } catch {
-      return;
+      return null;
     }
-    const record = await this.store.read(parsed.ref, this.touch(this.clock()));
-    const current = record?.refresh?.digest;
-    if (current && timingSafeEqual(Buffer.from(current), Buffer.from(parsed.digest))) await this.store.destroy(parsed.ref);
+    return this.store.destroyByRefreshToken(parsed.ref, parsed.digest);
   }
 
   mint(ref: SessionRef, absoluteExpiresAt: number): MintedRefreshToken {

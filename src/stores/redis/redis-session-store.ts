@@ -14,6 +14,7 @@ import {
   ROTATE_REFRESH,
   type RedisScript,
 } from './redis-scripts.js';
+import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS } from './refresh-scripts.js';
 import {
   REMEMBERED_REFRESH_TOKENS,
   type ClosableSessionStore,
@@ -70,7 +71,7 @@ export class RedisSessionStore implements ClosableSessionStore {
         : new Redis({ ...OWNED_CLIENT_DEFAULTS, ...options.options }));
     // Without a listener ioredis reports connection errors as unhandled; the store reports them per operation instead.
     if (this.ownsClient) this.client.on('error', () => undefined);
-    for (const script of ALL_SCRIPTS) {
+    for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
   }
@@ -137,6 +138,16 @@ export class RedisSessionStore implements ClosableSessionStore {
     if (outcome === 'reused') return { outcome };
     const record = outcome === 'rotated' && flat ? fieldsToRecord(flat) : null;
     return record ? { outcome: 'rotated', record } : { outcome: 'invalid' };
+  }
+
+  async destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null> {
+    const flat = (await this.run('logout', DESTROY_BY_REFRESH, [
+      this.sessionKey(ref),
+      this.indexKey(ref.tag),
+      presentedDigest,
+      ref.digest,
+    ])) as string[] | null;
+    return flat ? fieldsToRecord(flat) : null;
   }
 
   async destroy(ref: SessionRef): Promise<void> {

@@ -1,0 +1,97 @@
+/**
+ * POST /auth/logout in jwt and hybrid mode over Express and Fastify with the memory and Redis
+ * stores: a refresh token that is not the family's current one changes nothing, not even the
+ * session's idle expiry; the current one ends the family (SECURITY row 6).
+ */
+import { randomBytes } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { SessionStore } from '../src/index.js';
+import type { SessionRef } from '../src/core/session-token.js';
+import { http, MATRIX, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
+import { bearerStatus, createJwtApp, decodeJwt, refreshStatus, tokenLogin } from './support/jwt-helpers.js';
+import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
+import type { AdapterName } from './support/test-app.js';
+
+let redis: RedisServerHandle;
+let inspector: Redis;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  inspector = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  await inspector?.quit();
+  await redis?.stop();
+});
+
+/** The session a token pair belongs to, from the `sid` claim any access token carries. */
+function sidOf(accessToken: string): { sid: string; ref: SessionRef } {
+  const sid = String(decodeJwt(accessToken).payload.sid);
+  const [tag, digest] = sid.split('.');
+  return { sid, ref: { tag, digest } };
+}
+
+/** A refresh token naming a real session, with a secret nobody issued. */
+function forgedRefreshToken(sid: string): string {
+  return `${sid}.${randomBytes(32).toString('base64url')}`;
+}
+
+describe.each(MATRIX)('logout by refresh token over %s with the %s store', (adapter: AdapterName, store: StoreKind) => {
+  let app: INestApplication;
+  let keyPrefix: string;
+
+  beforeEach(async () => {
+    keyPrefix = uniqueKeyPrefix();
+    // touchInterval 1 ms: any read of the session would slide it, so a slide cannot hide.
+    app = await createJwtApp({ adapter, store: storeOption(store, redis.url, keyPrefix), session: { touchInterval: '1ms' } });
+  });
+
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  /** lastSeenAt as stored, read without sliding; with Redis also the key's PTTL, straight from the server. */
+  async function observe(ref: SessionRef): Promise<{ lastSeenAt: number | undefined; pttl: number | null }> {
+    if (store === 'redis') {
+      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest}`;
+      const [lastSeen, pttl] = await Promise.all([inspector.hget(key, 's'), inspector.pttl(key)]);
+      return { lastSeenAt: lastSeen === null ? undefined : Number(lastSeen), pttl };
+    }
+    const record = await app.get<SessionStore>(SessionStore).read(ref, { now: Date.now(), idleTimeoutMs: 1, touchIntervalMs: Number.MAX_SAFE_INTEGER });
+    return { lastSeenAt: record?.lastSeenAt, pttl: null };
+  }
+
+  it("answers a forged refresh token naming a real sid with 204 and leaves that session's lastSeenAt and expiry alone; the session keeps working", async () => {
+    const { accessToken, refreshToken } = await tokenLogin(app, 'alice');
+    const { sid, ref } = sidOf(accessToken);
+    const before = await observe(ref);
+    expect(before.lastSeenAt).toEqual(expect.any(Number));
+    await sleep(20);
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await http(app).post('/auth/logout').send({ refreshToken: forgedRefreshToken(sid) })).status).toBe(204);
+    }
+
+    const after = await observe(ref);
+    expect(after.lastSeenAt).toBe(before.lastSeenAt);
+    if (store === 'redis') {
+      expect(after.pttl).toBeGreaterThan(0);
+      expect(after.pttl!).toBeLessThanOrEqual(before.pttl!);
+    }
+    expect(await bearerStatus(app, accessToken)).toBe(200);
+    expect(await refreshStatus(app, refreshToken)).toBe(200);
+  });
+
+  it('ends the family with its current refresh token: access and refresh tokens refused, the session gone from the store', async () => {
+    const { accessToken, refreshToken } = await tokenLogin(app, 'alice');
+    const { ref } = sidOf(accessToken);
+
+    expect((await http(app).post('/auth/logout').send({ refreshToken })).status).toBe(204);
+
+    expect(await observe(ref)).toEqual({ lastSeenAt: undefined, pttl: store === 'redis' ? -2 : null });
+    expect(await bearerStatus(app, accessToken)).toBe(401);
+    expect(await refreshStatus(app, refreshToken)).toBe(401);
+  });
+});
