@@ -1,14 +1,17 @@
 /**
  * POST /auth/logout in jwt and hybrid mode over Express and Fastify with the memory and Redis
  * stores: a refresh token that is not the family's current one changes nothing, not even the
- * session's idle expiry; the current one ends the family (SECURITY row 6).
+ * session's idle expiry; the current one ends the family; and a browser whose access token has
+ * expired ends its family by logging out, with the refresh token in the body or in its cookie
+ * (SECURITY row 6).
  */
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { SessionStore } from '../src/index.js';
 import type { SessionRef } from '../src/core/session-token.js';
-import { http, MATRIX, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
+import { BrowserCookies } from './support/browser-cookies.js';
+import { http, MATRIX, meStatus, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
 import { bearerStatus, createJwtApp, decodeJwt, refreshStatus, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import type { AdapterName } from './support/test-app.js';
@@ -94,4 +97,58 @@ describe.each(MATRIX)('logout by refresh token over %s with the %s store', (adap
     expect(await bearerStatus(app, accessToken)).toBe(401);
     expect(await refreshStatus(app, refreshToken)).toBe(401);
   });
+});
+
+type Transport = 'body' | 'cookie';
+const LOGOUT_CASES = (['jwt', 'hybrid'] as const).flatMap((mode) =>
+  (['body', 'cookie'] as Transport[]).flatMap((transport) =>
+    MATRIX.map(([adapter, store]): [string, Transport, AdapterName, StoreKind] => [mode, transport, adapter, store]),
+  ),
+);
+
+/** Timed (the access token must expire first), so the combinations run side by side. */
+describe('logout after the access token expired, as a browser sends it (row 6)', () => {
+  it.concurrent.each(LOGOUT_CASES)(
+    'in %s mode with the refresh token in the %s, over %s with the %s store, ends the family: the refresh token then gets 401',
+    async (mode, transport, adapter, store) => {
+      const app = await createJwtApp({
+        adapter,
+        store: storeOption(store, redis.url),
+        mode: mode as 'jwt' | 'hybrid',
+        jwt: { accessTokenTtl: '1s', refreshTokenTransport: transport },
+      });
+      try {
+        const browser = new BrowserCookies();
+        const login = await tokenLogin(app, 'alice');
+        browser.store(login.response, '/auth/login');
+        // What a thief could have copied before the logout.
+        const refreshToken = transport === 'body' ? login.refreshToken : browser.value('rt');
+        const sessionCookie = mode === 'hybrid' ? `sid=${browser.value('sid')}` : undefined;
+
+        // exp is in whole seconds: with a 1 s lifetime it has passed 1 s after issue at the latest.
+        await sleep(1_100);
+        expect(await bearerStatus(app, login.accessToken)).toBe(401);
+
+        // The SPA still sends its expired access token; the browser adds the cookies whose path matches.
+        let logout = http(app).post('/auth/logout').set('Authorization', `Bearer ${login.accessToken}`);
+        const cookies = browser.header('/auth/logout');
+        if (cookies !== '') logout = logout.set('Cookie', cookies);
+        const answer = await (transport === 'body' ? logout.send({ refreshToken }) : logout);
+        expect(answer.status).toBe(204);
+        browser.store(answer, '/auth/logout');
+        expect(browser.header('/auth/refresh')).toBe('');
+
+        const replay =
+          transport === 'body'
+            ? http(app).post('/auth/refresh').send({ refreshToken })
+            : http(app).post('/auth/refresh').set('Cookie', `rt=${refreshToken}`);
+        expect((await replay).status).toBe(401);
+        if (sessionCookie !== undefined) expect(await meStatus(app, sessionCookie)).toBe(401);
+        // The mechanism: the browser did send the refresh cookie to the logout route.
+        if (transport === 'cookie') expect(cookies).toContain(`rt=${refreshToken}`);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

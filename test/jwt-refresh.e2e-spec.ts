@@ -186,7 +186,7 @@ describe.each(MATRIX)('token refresh over %s with the %s store', (adapter: Adapt
       await app?.close();
     });
 
-    it('keeps the refresh token out of the login JSON and sets it as an HttpOnly SameSite=Strict cookie rt scoped to /auth/refresh', async () => {
+    it('keeps the refresh token out of the login JSON and sets it as an HttpOnly SameSite=Strict cookie rt scoped to /auth, where the refresh and logout routes are', async () => {
       app = await start({ jwt: { refreshTokenTransport: 'cookie', refreshTokenTtl: '1h' } });
       const { response } = await tokenLogin(app, 'alice');
       expect(response.body).not.toHaveProperty('refreshToken');
@@ -198,7 +198,7 @@ describe.each(MATRIX)('token refresh over %s with the %s store', (adapter: Adapt
       expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
       expect(cookie.attributes.get('httponly')).toBe(true);
       expect(String(cookie.attributes.get('samesite')).toLowerCase()).toBe('strict');
-      expect(cookie.attributes.get('path')).toBe('/auth/refresh');
+      expect(cookie.attributes.get('path')).toBe('/auth');
       expect(cookie.attributes.get('max-age')).toBe('3600');
       expect(cookie.attributes.has('secure')).toBe(false);
       expect(cookie.attributes.has('domain')).toBe(false);
@@ -212,7 +212,7 @@ describe.each(MATRIX)('token refresh over %s with the %s store', (adapter: Adapt
       expect(cookie.attributes.get('secure')).toBe(true);
       expect(cookie.attributes.get('httponly')).toBe(true);
       expect(String(cookie.attributes.get('samesite')).toLowerCase()).toBe('strict');
-      expect(cookie.attributes.get('path')).toBe('/auth/refresh');
+      expect(cookie.attributes.get('path')).toBe('/auth');
 
       // Without the prefix the cookie could have been planted over plain HTTP: not accepted.
       const unprefixed = await http(app).post('/auth/refresh').set(https).set('Cookie', `rt=${cookie.value}`);
@@ -243,7 +243,7 @@ describe.each(MATRIX)('token refresh over %s with the %s store', (adapter: Adapt
       const second = refreshSetCookie(refreshed, 'rt');
       expect(second.value).not.toBe(first.value);
       expect(second.attributes.get('httponly')).toBe(true);
-      expect(second.attributes.get('path')).toBe('/auth/refresh');
+      expect(second.attributes.get('path')).toBe('/auth');
 
       const reused = await http(app).post('/auth/refresh').set('Cookie', `rt=${first.value}`);
       expect(reused.status).toBe(401);
@@ -259,7 +259,7 @@ describe.each(MATRIX)('token refresh over %s with the %s store', (adapter: Adapt
       expect(logout.status).toBe(204);
       const cleared = refreshSetCookie(logout, 'rt');
       expect(cleared.value).toBe('');
-      expect(cleared.attributes.get('path')).toBe('/auth/refresh');
+      expect(cleared.attributes.get('path')).toBe('/auth');
       const maxAge = cleared.attributes.get('max-age');
       const expires = cleared.attributes.get('expires');
       expect(maxAge === '0' || (typeof expires === 'string' && Date.parse(expires) <= Date.now())).toBe(true);

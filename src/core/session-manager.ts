@@ -181,7 +181,8 @@ export class SessionManager {
 
   /**
    * Destroys the session server-side, its tokens with it, and clears its cookies. A client whose
-   * access token has expired can name its token family with its current refresh token instead.
+   * access token has expired names its token family with its current refresh token instead: the
+   * refresh cookie with that transport (its path covers logout), else `refreshToken` from the body.
    */
   async logout(session: Session, refreshToken?: unknown): Promise<void> {
     const userId = session.authenticatedUser?.id ?? null;
@@ -190,8 +191,8 @@ export class SessionManager {
       await this.store.destroy(session.ref);
       this.emit({ type: 'logout', userId, sessionId, ip: session.request.ip ?? null });
     }
-    else if (this.families && refreshToken !== undefined) {
-      const ended = await this.families.revoke(refreshToken);
+    else if (this.families) {
+      const ended = await this.families.revoke(session.request, refreshToken);
       if (ended) this.emit({ type: 'logout', userId: ended.userId, sessionId: ended.handle, ip: session.request.ip ?? null });
     }
     session.adopt(null, null);

@@ -25,7 +25,12 @@ export interface JwtOptions {
    * refresh route, out of reach of scripts. Default: `'body'`.
    */
   refreshTokenTransport?: 'body' | 'cookie';
-  /** Path of the refresh cookie: where the refresh route is mounted. Default: `'/auth/refresh'`. */
+  /**
+   * Path of the refresh cookie: the prefix of the built-in routes, so that the browser sends it to
+   * both `refresh` and `logout` (a logout after the access token expired ends the family with
+   * it). With `routes: { prefix }` or a global prefix, set it to that prefix (`/api/account`).
+   * Default: `'/auth'`.
+   */
   refreshCookiePath?: string;
 }
 
@@ -85,9 +90,9 @@ export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absolute
       throw new SessionConfigurationError(option, 'is not a non-empty string', 'Give a URL or name, e.g. https://api.example.com.');
     }
   }
-  const refreshCookiePath = jwt.refreshCookiePath ?? '/auth/refresh';
+  const refreshCookiePath = jwt.refreshCookiePath ?? '/auth';
   if (typeof refreshCookiePath !== 'string' || !refreshCookiePath.startsWith('/') || /[;\s]/.test(refreshCookiePath)) {
-    throw new SessionConfigurationError('jwt.refreshCookiePath', `is ${JSON.stringify(refreshCookiePath)}`, 'Use the refresh route path, e.g. /auth/refresh.');
+    throw new SessionConfigurationError('jwt.refreshCookiePath', `is ${JSON.stringify(refreshCookiePath)}`, 'Use the path the auth routes are mounted under, e.g. /auth.');
   }
   return {
     refreshCookiePath,

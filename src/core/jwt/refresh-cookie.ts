@@ -6,9 +6,13 @@ export const REFRESH_COOKIE_BASE_NAME = 'rt';
 
 /**
  * The refresh token as an HttpOnly cookie (option `jwt.refreshTokenTransport: 'cookie'`), sent
- * only to the refresh route. It cannot be a `__Host-` cookie, which must have `Path=/`, so a
- * secure one is `__Secure-rt` (RFC 6265bis §4.1.3). SameSite=Strict: no cross-site request
- * ever carries it.
+ * only under the auth routes' prefix (`jwt.refreshCookiePath`, `/auth`). That path covers the
+ * refresh *and* the logout route on purpose: scoped to `/auth/refresh` alone, the browser never
+ * sent it to `/auth/logout`, so a logout after the access token expired could not end the family
+ * (the alternative, a revoke route under the refresh path, leaves the family alive for every
+ * client that only calls logout). Only refresh and logout read it. It cannot be a `__Host-`
+ * cookie, which must have `Path=/`, so a secure one is `__Secure-rt` (RFC 6265bis §4.1.3).
+ * SameSite=Strict: no cross-site request ever carries it.
  */
 export class RefreshCookie {
   constructor(

@@ -73,8 +73,7 @@ export class TokenFamilies {
    * atomically; presenting a consumed one destroys the whole family and is refused.
    */
   async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
-    const presented = this.refreshCookie ? this.refreshCookie.read(request) : bodyToken;
-    const { ref, digest } = parseRefreshToken(presented);
+    const { ref, digest } = parseRefreshToken(this.presentedToken(request, bodyToken));
     const now = this.clock();
     // The stored expiry of `next` may pass the family's deadline; the store refuses it after the deadline anyway.
     const next = this.mint(ref, now + this.options.jwt.refreshTokenTtlMs);
@@ -90,16 +89,18 @@ export class TokenFamilies {
   }
 
   /**
-   * Ends the family a current refresh token belongs to; anything else is ignored. The store
-   * compares and destroys in one step and never reads (so never slides) the session: a forged
-   * token naming a real `sid` must not keep that session alive. The ended session, or null.
+   * Ends the family of the refresh token the request presents (from the refresh cookie with that
+   * transport, else `bodyToken`) when it is the family's current one; anything else is ignored.
+   * The store compares and destroys in one step and never reads (so never slides) the session:
+   * a forged token naming a real `sid` must not keep that session alive. The ended session, or null.
    */
-  async revoke(refreshToken: unknown): Promise<SessionRecord | null> {
+  async revoke(request: RequestFacts, bodyToken: unknown): Promise<SessionRecord | null> {
     let parsed;
     try {
-      parsed = parseRefreshToken(refreshToken);
-    } catch {
-      return null;
+      parsed = parseRefreshToken(this.presentedToken(request, bodyToken));
+    } catch (error) {
+      if (error instanceof InvalidSessionError) return null;
+      throw error;
     }
     return this.store.destroyByRefreshToken(parsed.ref, parsed.digest);
   }
@@ -121,6 +122,11 @@ export class TokenFamilies {
 
   clearCookie(session: Session): void {
     if (this.refreshCookie) session.response.setCookie(this.refreshCookie.serializeCleared(session.request));
+  }
+
+  /** With the cookie transport the cookie is the only place a refresh token is taken from. */
+  private presentedToken(request: RequestFacts, bodyToken: unknown): unknown {
+    return this.refreshCookie ? this.refreshCookie.read(request) : bodyToken;
   }
 
   private touch(now: number): TouchPolicy {
