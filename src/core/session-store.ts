@@ -32,10 +32,24 @@ export interface RefreshState {
 
 export type RefreshRotation =
   | { outcome: 'rotated'; record: SessionRecord }
+  /**
+   * Within the grace window, the token rotated just before (a second tab refreshing at the same
+   * time): nothing changes, and the answer carries the successor that rotation stored, sealed to
+   * the presented token, so that both callers end up with the same, current, refresh token.
+   */
+  | { outcome: 'replayed'; record: SessionRecord; sealedNext: string }
   /** The token was the family's current one once but has been used: the family is destroyed. */
   | { outcome: 'reused' }
   /** Unknown, expired, or of a session that no longer exists. */
   | { outcome: 'invalid' };
+
+/** A rotation with a reuse grace window (`jwt.refreshReuseGrace`). */
+export interface RefreshGrace {
+  /** How long the consumed token is answered 'replayed' instead of 'reused'; 0 is off. */
+  windowMs: number;
+  /** The successor (`next`) sealed so that only the holder of the presented token can open it; opaque to the store. */
+  sealedNext: string;
+}
 
 /** How a read slides the idle expiry. */
 export interface TouchPolicy {
@@ -99,8 +113,17 @@ export interface SessionStore {
    * session's current, unexpired refresh token, it is replaced by `next` and the session's
    * expiry slides as in `read`: 'rotated'. When it is one the session already consumed, the whole
    * session is destroyed: 'reused'. Two concurrent calls with one token: at most one 'rotated'.
+   * With `grace`, a rotation also remembers the consumed digest, `next` and `grace.sealedNext`
+   * until `grace.windowMs` from now; while `next` is still the current token, presenting that
+   * consumed digest again answers 'replayed' (and changes nothing) instead of 'reused'.
    */
-  rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation>;
+  rotateRefreshToken(
+    ref: SessionRef,
+    presentedDigest: string,
+    next: RefreshState,
+    touch: TouchPolicy,
+    grace?: RefreshGrace,
+  ): Promise<RefreshRotation>;
 
   /**
    * Ends a token family by its refresh token (logout without a live access token): destroys the

@@ -35,6 +35,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
             ...(env.ACCESS_TOKEN_TTL ? { accessTokenTtl: env.ACCESS_TOKEN_TTL } : {}),
             ...(env.REFRESH_TOKEN_TTL ? { refreshTokenTtl: env.REFRESH_TOKEN_TTL } : {}),
             ...(env.JWT_REVOCATION ? { revocation: env.JWT_REVOCATION as 'per-request' | 'stateless' } : {}),
+            ...(env.REFRESH_REUSE_GRACE ? { refreshReuseGrace: env.REFRESH_REUSE_GRACE } : {}),
           },
         };
   let secret = env.SESSION_SECRET;

@@ -4,6 +4,7 @@ import type { MemoryStoreOptions } from '../core/store-options.js';
 import {
   REMEMBERED_REFRESH_TOKENS,
   type ClosableSessionStore,
+  type RefreshGrace,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -18,6 +19,8 @@ interface Entry {
   expiresAt: number;
   /** Digests of refresh tokens this session has consumed, newest last. */
   consumedRefresh: string[];
+  /** The last rotation, while its grace window lasts (rotateRefreshToken with `grace`). */
+  replayable?: { digest: string; until: number; nextDigest: string; sealedNext: string };
 }
 
 /**
@@ -54,12 +57,22 @@ export class MemorySessionStore implements ClosableSessionStore {
     return copy(entry.record);
   }
 
-  async rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation> {
+  async rotateRefreshToken(
+    ref: SessionRef,
+    presentedDigest: string,
+    next: RefreshState,
+    touch: TouchPolicy,
+    grace?: RefreshGrace,
+  ): Promise<RefreshRotation> {
     const key = keyOf(ref);
     const entry = this.live(key, touch.now);
     const current = entry?.record.refresh;
     if (!entry || !current || touch.now >= entry.record.absoluteExpiresAt) return { outcome: 'invalid' };
-    if (current.digest !== presentedDigest) {
+    if (!sameDigest(current.digest, presentedDigest)) {
+      const replay = entry.replayable;
+      if (replay && touch.now < replay.until && replay.nextDigest === current.digest && sameDigest(replay.digest, presentedDigest)) {
+        return { outcome: 'replayed', record: copy(entry.record), sealedNext: replay.sealedNext };
+      }
       if (!entry.consumedRefresh.includes(presentedDigest)) return { outcome: 'invalid' };
       this.remove(key);
       return { outcome: 'reused' };
@@ -67,6 +80,10 @@ export class MemorySessionStore implements ClosableSessionStore {
     if (current.expiresAt <= touch.now) return { outcome: 'invalid' };
     entry.consumedRefresh = [...entry.consumedRefresh, presentedDigest].slice(-REMEMBERED_REFRESH_TOKENS);
     entry.record.refresh = { ...next };
+    entry.replayable =
+      grace && grace.windowMs > 0
+        ? { digest: presentedDigest, until: touch.now + grace.windowMs, nextDigest: next.digest, sealedNext: grace.sealedNext }
+        : undefined;
     this.slide(entry, touch.idleTimeoutMs, touch.now);
     return { outcome: 'rotated', record: copy(entry.record) };
   }

@@ -908,5 +908,82 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         expect(await store.destroyByRefreshToken(userRef(uniqueUserId()), refreshState().digest)).toBeNull();
       });
     });
+
+    describe('refresh token rotation with a reuse grace window', () => {
+      const grace = (windowMs: number, sealedNext = `sealed-${randomToken(8)}`) => ({ windowMs, sealedNext });
+
+      it("the token rotated just before answers 'replayed' with the sealed successor and changes nothing; the successor stays current", async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const { ref } = await createUserSession(userId, { refresh: first });
+        const second = refreshState();
+        const window = grace(5_000);
+        expect((await store.rotateRefreshToken(ref, first.digest, second, refreshTouch(), window)).outcome).toBe('rotated');
+        const afterRotation = await store.read(ref, peek());
+
+        const replay = await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch(), grace(5_000));
+
+        expect(replay).toEqual({ outcome: 'replayed', record: afterRotation, sealedNext: window.sealedNext });
+        expect(await store.read(ref, peek())).toEqual(afterRotation);
+        expect((await store.rotateRefreshToken(ref, second.digest, refreshState(), refreshTouch())).outcome).toBe('rotated');
+        expect(await store.listByUser(userId)).toHaveLength(1);
+      });
+
+      it("20 concurrent rotations of one token: one 'rotated', every other one 'replayed' with that rotation's successor, and the session survives", async () => {
+        const first = refreshState();
+        const { ref } = await createUserSession(uniqueUserId(), { refresh: first });
+        const attempts = Array.from({ length: 20 }, () => ({ next: refreshState(), window: grace(5_000) }));
+
+        const results = await Promise.all(
+          attempts.map(({ next, window }) => store.rotateRefreshToken(ref, first.digest, next, refreshTouch(), window)),
+        );
+
+        const winners = results.flatMap((result, i) => (result.outcome === 'rotated' ? [attempts[i]] : []));
+        expect(winners).toHaveLength(1);
+        const others = results.filter((result) => result.outcome !== 'rotated');
+        expect(others.map((result) => result.outcome)).toEqual(others.map(() => 'replayed'));
+        for (const result of others) expect(result).toMatchObject({ sealedNext: winners[0].window.sealedNext, record: { refresh: winners[0].next } });
+        expect((await store.read(ref, peek()))?.refresh).toEqual(winners[0].next);
+      });
+
+      it("after the window the rotated token is 'reused' and destroys the session", async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const { ref } = await createUserSession(userId, { refresh: first });
+        expect((await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch(), grace(200))).outcome).toBe('rotated');
+
+        await sleep(300);
+
+        expect(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch(), grace(200))).toEqual({ outcome: 'reused' });
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+
+      it("without a window, or with windowMs 0, the rotated token is 'reused' at once", async () => {
+        for (const window of [undefined, grace(0)]) {
+          const first = refreshState();
+          const { ref } = await createUserSession(uniqueUserId(), { refresh: first });
+          expect((await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch(), window)).outcome).toBe('rotated');
+
+          expect(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch(), grace(5_000))).toEqual({ outcome: 'reused' });
+          expect(await store.read(ref, peek())).toBeNull();
+        }
+      });
+
+      it("only the token consumed last is replayable: once its successor was rotated too, or replaced by update, it is 'reused'", async () => {
+        const states = [refreshState(), refreshState(), refreshState()];
+        const rotatedTwice = (await createUserSession(uniqueUserId(), { refresh: states[0] })).ref;
+        expect((await store.rotateRefreshToken(rotatedTwice, states[0].digest, states[1], refreshTouch(), grace(5_000))).outcome).toBe('rotated');
+        expect((await store.rotateRefreshToken(rotatedTwice, states[1].digest, states[2], refreshTouch(), grace(5_000))).outcome).toBe('rotated');
+        expect(await store.rotateRefreshToken(rotatedTwice, states[0].digest, refreshState(), refreshTouch(), grace(5_000))).toEqual({ outcome: 'reused' });
+        expect(await store.read(rotatedTwice, peek())).toBeNull();
+
+        const first = refreshState();
+        const replaced = (await createUserSession(uniqueUserId(), { refresh: first })).ref;
+        expect((await store.rotateRefreshToken(replaced, first.digest, refreshState(), refreshTouch(), grace(5_000))).outcome).toBe('rotated');
+        expect(await store.update(replaced, { refresh: refreshState() })).toBe(true);
+        expect(await store.rotateRefreshToken(replaced, first.digest, refreshState(), refreshTouch(), grace(5_000))).toEqual({ outcome: 'reused' });
+      });
+    });
   });
 }

@@ -32,6 +32,13 @@ export interface JwtOptions {
    * Default: `'/auth'`.
    */
   refreshCookiePath?: string;
+  /**
+   * Reuse grace window: for this long after a rotation, the token just rotated is answered with
+   * the same successor instead of counting as reuse, so two tabs refreshing at once both keep
+   * working. Older tokens, and this one after the window, still revoke the family. At most
+   * `'60s'`. Default: off (reuse is detected at once).
+   */
+  refreshReuseGrace?: Duration;
 }
 
 export interface ResolvedJwtOptions {
@@ -43,11 +50,16 @@ export interface ResolvedJwtOptions {
   revocation: 'per-request' | 'stateless';
   refreshTokenTransport: 'body' | 'cookie';
   refreshCookiePath: string;
+  /** 0 when off. */
+  refreshReuseGraceMs: number;
 }
 const JWT_OPTIONS = new Set([
   'keys', 'issuer', 'audience', 'accessTokenTtl', 'refreshTokenTtl', 'revocation', 'refreshTokenTransport',
-  'refreshCookiePath',
+  'refreshCookiePath', 'refreshReuseGrace',
 ]);
+
+/** Okta's upper bound for its rotation grace period: longer only widens what a stolen token can do. */
+const MAX_REFRESH_REUSE_GRACE_MS = 60_000;
 
 /** Checks and defaults the `jwt` options; null in session mode, where they must be absent. */
 export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeoutMs: number): ResolvedJwtOptions | null {
@@ -96,6 +108,7 @@ export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absolute
   }
   return {
     refreshCookiePath,
+    refreshReuseGraceMs: resolveReuseGrace(jwt.refreshReuseGrace),
     keys: new JwtKeyRing(jwt.keys),
     issuer: jwt.issuer ?? 'nestjs-session-auth',
     audience: jwt.audience ?? 'nestjs-session-auth',
@@ -104,4 +117,17 @@ export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absolute
     revocation,
     refreshTokenTransport,
   };
+}
+
+function resolveReuseGrace(value: Duration | undefined): number {
+  if (value === undefined || value === 0) return 0;
+  const graceMs = parseDuration('jwt.refreshReuseGrace', value);
+  if (graceMs > MAX_REFRESH_REUSE_GRACE_MS) {
+    throw new SessionConfigurationError(
+      'jwt.refreshReuseGrace',
+      `(${graceMs} ms) is longer than 60s`,
+      "Keep it to seconds ('5s'): it only has to cover refreshes already in flight.",
+    );
+  }
+  return graceMs;
 }

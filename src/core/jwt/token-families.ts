@@ -4,10 +4,19 @@ import { Session } from '../session.js';
 import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
 import type { SessionRef } from '../session-token.js';
-import type { SessionRecord, SessionStore, TouchPolicy } from '../session-store.js';
+import type { RefreshGrace, SessionRecord, SessionStore, TouchPolicy } from '../session-store.js';
 import type { JwsEngine } from './jws.js';
 import { RefreshCookie } from './refresh-cookie.js';
-import { parseRefreshToken, refOfSid, TokenIssuer, type MintedRefreshToken, type TokenPair } from './token-issuer.js';
+import { openSuccessor, sealSuccessor } from './refresh-successor.js';
+import {
+  parseRefreshToken,
+  refOfSid,
+  sidOf,
+  TokenIssuer,
+  type MintedRefreshToken,
+  type PresentedRefreshToken,
+  type TokenPair,
+} from './token-issuer.js';
 
 // RFC 6750 §2.1 / RFC 9110 §11.1: the scheme name is case-insensitive.
 const BEARER = /^Bearer ([A-Za-z0-9._-]+)$/i;
@@ -70,22 +79,25 @@ export class TokenFamilies {
 
   /**
    * Exchanges a refresh token for a new pair (RFC 9700 §4.14): the presented token is consumed
-   * atomically; presenting a consumed one destroys the whole family and is refused.
+   * atomically; presenting a consumed one destroys the whole family and is refused. With a reuse
+   * grace window, the token consumed last is answered with its successor again for a while.
    */
   async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
-    const { ref, digest } = parseRefreshToken(this.presentedToken(request, bodyToken));
+    const presented = parseRefreshToken(this.presentedToken(request, bodyToken));
+    const { ref } = presented;
     const now = this.clock();
     // The stored expiry of `next` may pass the family's deadline; the store refuses it after the deadline anyway.
     const next = this.mint(ref, now + this.options.jwt.refreshTokenTtlMs);
-    const result = await this.store.rotateRefreshToken(ref, digest, next.state, this.touch(now));
+    const result = await this.store.rotateRefreshToken(ref, presented.digest, next.state, this.touch(now), this.grace(presented, next));
     if (result.outcome === 'reused') {
       this.emit({ type: 'refresh.reused', ip: request.ip ?? null });
       throw new InvalidSessionError('refresh-reused');
     }
     if (result.outcome === 'invalid') throw new InvalidSessionError('not-found');
+    const successor = result.outcome === 'replayed' ? this.openReplayed(presented, result.sealedNext, result.record) : next;
     const session = new Session(request, response);
     session.adopt(ref, result.record, { via: 'bearer' });
-    return this.issue(session, next);
+    return this.issue(session, successor);
   }
 
   /**
@@ -122,6 +134,21 @@ export class TokenFamilies {
 
   clearCookie(session: Session): void {
     if (this.refreshCookie) session.response.setCookie(this.refreshCookie.serializeCleared(session.request));
+  }
+
+  /** With a grace window, the rotation keeps `next` sealed to the presented token for a concurrent caller with the same token. */
+  private grace(presented: PresentedRefreshToken, next: MintedRefreshToken): RefreshGrace | undefined {
+    const windowMs = this.options.jwt.refreshReuseGraceMs;
+    if (windowMs === 0) return undefined;
+    return { windowMs, sealedNext: sealSuccessor(presented.secret, sidOf(presented.ref), next.token) };
+  }
+
+  /** The successor a concurrent rotation stored; it opens only with the presented token, and must still be the current one. */
+  private openReplayed(presented: PresentedRefreshToken, sealedNext: string, record: SessionRecord): MintedRefreshToken {
+    const token = openSuccessor(presented.secret, sidOf(presented.ref), sealedNext);
+    const current = record.refresh;
+    if (token === null || !current || parseRefreshToken(token).digest !== current.digest) throw new InvalidSessionError('not-found');
+    return { token, state: current };
   }
 
   /** With the cookie transport the cookie is the only place a refresh token is taken from. */

@@ -20,7 +20,8 @@ const OPTIONS: ResolvedJwtOptions = {
   refreshTokenTtlMs: 7 * 86_400_000,
   revocation: 'per-request',
   refreshTokenTransport: 'body',
-  refreshCookiePath: '/auth/refresh',
+  refreshCookiePath: '/auth',
+  refreshReuseGraceMs: 0,
 };
 const USER = { id: 'u-alice', roles: ['user'] };
 
@@ -82,10 +83,10 @@ describe('refresh tokens', () => {
     expect(issuer.mintRefreshToken(ref, START + 30 * 86_400_000).state.expiresAt).toBe(START + 1000 + OPTIONS.refreshTokenTtlMs);
   });
 
-  it('parse back to the session and the digest the store compares', () => {
+  it('parse back to the session, the secret, and the digest the store compares', () => {
     const ref = sampleRef();
     const { token, state } = issuer.mintRefreshToken(ref, START + 86_400_000);
-    expect(parseRefreshToken(token)).toEqual({ ref, digest: state.digest });
+    expect(parseRefreshToken(token)).toEqual({ ref, secret: token.split('.')[2], digest: state.digest });
   });
 
   it('parseRefreshToken rejects an access token', () => {

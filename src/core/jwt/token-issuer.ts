@@ -66,9 +66,16 @@ export function refOfSid(sid: string): SessionRef {
   return { tag: match[1], digest: match[2] };
 }
 
-/** The session and the presented secret's digest; malformed text (an access token, say) is rejected. */
-export function parseRefreshToken(value: unknown): { ref: SessionRef; digest: string } {
+/** A presented refresh token: its session, its secret (kept in memory only) and the secret's digest. */
+export interface PresentedRefreshToken {
+  ref: SessionRef;
+  secret: string;
+  digest: string;
+}
+
+/** The session and the presented secret with its digest; malformed text (an access token, say) is rejected. */
+export function parseRefreshToken(value: unknown): PresentedRefreshToken {
   const match = typeof value === 'string' ? REFRESH_TOKEN.exec(value) : null;
   if (!match) throw new InvalidSessionError('malformed');
-  return { ref: { tag: match[1], digest: match[2] }, digest: sha256(match[3]) };
+  return { ref: { tag: match[1], digest: match[2] }, secret: match[3], digest: sha256(match[3]) };
 }

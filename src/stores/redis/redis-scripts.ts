@@ -154,37 +154,4 @@ return result
 `,
 };
 
-/**
- * KEYS: session, index. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
- * session digest, how many consumed digests to remember.
- * Refresh token rotation (RFC 9700 §4.14) in one atomic step: the current token is swapped for
- * the next one; a token the session already consumed destroys the session (reuse detection).
- * Consumed digests are kept in field rc, comma-terminated, newest last.
- */
-export const ROTATE_REFRESH: RedisScript = {
-  name: 'sessionAuthRotateRefresh',
-  numberOfKeys: 2,
-  lua: `
-local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc')
-local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
-local now = tonumber(ARGV[4])
-if not current or current == '' or not deadline or now >= deadline then return {'invalid'} end
-if current ~= ARGV[1] then
-  if ARGV[1] == '' or string.find(',' .. consumed, ',' .. ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
-  redis.call('DEL', KEYS[1])
-  if handle then redis.call('ZREM', KEYS[2], handle .. '.' .. ARGV[6]) end
-  return {'reused'}
-end
-if tonumber(state[2]) <= now then return {'invalid'} end
-local entries = {}
-for entry in string.gmatch(consumed, '([^,]+),') do entries[#entries + 1] = entry end
-entries[#entries + 1] = ARGV[1]
-consumed = table.concat(entries, ',', math.max(1, #entries - tonumber(ARGV[7]) + 1)) .. ','
-redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 's', ARGV[4], 'rc', consumed)
-local ttl = math.min(tonumber(ARGV[5]), deadline - now)
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return {'rotated', redis.call('HGETALL', KEYS[1])}
-`,
-};
-
-export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY, ROTATE_REFRESH];
+export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY];

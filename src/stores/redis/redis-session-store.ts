@@ -11,13 +11,13 @@ import {
   READ_AND_TOUCH,
   READ_MANY,
   RENAME,
-  ROTATE_REFRESH,
   type RedisScript,
 } from './redis-scripts.js';
-import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS } from './refresh-scripts.js';
+import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS, ROTATE_REFRESH } from './refresh-scripts.js';
 import {
   REMEMBERED_REFRESH_TOKENS,
   type ClosableSessionStore,
+  type RefreshGrace,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -123,8 +123,14 @@ export class RedisSessionStore implements ClosableSessionStore {
     return renamed === 1;
   }
 
-  async rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation> {
-    const [outcome, flat] = (await this.run('refresh', ROTATE_REFRESH, [
+  async rotateRefreshToken(
+    ref: SessionRef,
+    presentedDigest: string,
+    next: RefreshState,
+    touch: TouchPolicy,
+    grace?: RefreshGrace,
+  ): Promise<RefreshRotation> {
+    const [outcome, flat, sealedNext] = (await this.run('refresh', ROTATE_REFRESH, [
       this.sessionKey(ref),
       this.indexKey(ref.tag),
       presentedDigest,
@@ -134,10 +140,14 @@ export class RedisSessionStore implements ClosableSessionStore {
       touch.idleTimeoutMs,
       ref.digest,
       REMEMBERED_REFRESH_TOKENS,
-    ])) as [string, string[] | undefined];
+      grace?.windowMs ?? 0,
+      grace?.sealedNext ?? '',
+    ])) as [string, string[] | undefined, string | undefined];
     if (outcome === 'reused') return { outcome };
-    const record = outcome === 'rotated' && flat ? fieldsToRecord(flat) : null;
-    return record ? { outcome: 'rotated', record } : { outcome: 'invalid' };
+    const record = flat ? fieldsToRecord(flat) : null;
+    if (record !== null && outcome === 'rotated') return { outcome, record };
+    if (record !== null && outcome === 'replayed' && sealedNext) return { outcome, record, sealedNext };
+    return { outcome: 'invalid' };
   }
 
   async destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null> {

@@ -2,8 +2,53 @@ import type { RedisScript } from './redis-scripts.js';
 
 /**
  * The Lua scripts for refresh token families, beside the session scripts in redis-scripts.ts
- * and with the same layout: current refresh digest in field rt, handle in h.
+ * and with the same layout. Refresh fields of a session hash: rt current digest, rx its expiry,
+ * rc consumed digests (comma-terminated, newest last); while a grace window lasts, rp the digest
+ * consumed last, rg the window's end, rn the digest that replaced it, rb that successor sealed to
+ * the consumed token (opaque here).
  */
+
+/**
+ * KEYS: session, index. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
+ * session digest, how many consumed digests to remember, grace window ms (0: off), sealed next.
+ * Refresh token rotation (RFC 9700 §4.14) in one atomic step: the current token is swapped for
+ * the next one; a token the session already consumed destroys the session (reuse detection),
+ * unless it is the one consumed last, inside its grace window, and its successor is still
+ * current: then the sealed successor is handed back and nothing changes ('replayed').
+ */
+export const ROTATE_REFRESH: RedisScript = {
+  name: 'sessionAuthRotateRefresh',
+  numberOfKeys: 2,
+  lua: `
+local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc', 'rp', 'rg', 'rn', 'rb')
+local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
+local now = tonumber(ARGV[4])
+if not current or current == '' or not deadline or now >= deadline then return {'invalid'} end
+if current ~= ARGV[1] then
+  if state[6] and state[6] == ARGV[1] and now < (tonumber(state[7]) or 0) and state[8] == current and state[9] then
+    return {'replayed', redis.call('HGETALL', KEYS[1]), state[9]}
+  end
+  if ARGV[1] == '' or string.find(',' .. consumed, ',' .. ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
+  redis.call('DEL', KEYS[1])
+  if handle then redis.call('ZREM', KEYS[2], handle .. '.' .. ARGV[6]) end
+  return {'reused'}
+end
+if tonumber(state[2]) <= now then return {'invalid'} end
+local entries = {}
+for entry in string.gmatch(consumed, '([^,]+),') do entries[#entries + 1] = entry end
+entries[#entries + 1] = ARGV[1]
+consumed = table.concat(entries, ',', math.max(1, #entries - tonumber(ARGV[7]) + 1)) .. ','
+redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 's', ARGV[4], 'rc', consumed)
+if tonumber(ARGV[8]) > 0 then
+  redis.call('HSET', KEYS[1], 'rp', ARGV[1], 'rg', now + tonumber(ARGV[8]), 'rn', ARGV[2], 'rb', ARGV[9])
+else
+  redis.call('HDEL', KEYS[1], 'rp', 'rg', 'rn', 'rb')
+end
+local ttl = math.min(tonumber(ARGV[5]), deadline - now)
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return {'rotated', redis.call('HGETALL', KEYS[1])}
+`,
+};
 
 /**
  * KEYS: session, index. ARGV: presented refresh digest, session digest.
@@ -24,4 +69,4 @@ return fields
 `,
 };
 
-export const REFRESH_SCRIPTS = [DESTROY_BY_REFRESH];
+export const REFRESH_SCRIPTS = [ROTATE_REFRESH, DESTROY_BY_REFRESH];
