@@ -1,5 +1,5 @@
 import type { AuthEventListener } from './auth-events.js';
-import { isAuthUser, type AuthUser } from './auth-user.js';
+import { toSessionUser, userIdOf, type AuthUser } from './auth-user.js';
 import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError } from './errors.js';
 import type { JwsEngine } from './jwt/jws.js';
 import { TokenFamilies } from './jwt/token-families.js';
@@ -108,16 +108,16 @@ export class SessionManager {
    * from an anonymous session or one of the same user, never from another user's.
    * In jwt and hybrid mode the answer carries an access and a refresh token.
    */
-  async login(session: Session, user: AuthUser): Promise<TokenPair | null> {
-    assertUser(user);
+  async login(session: Session, given: AuthUser): Promise<TokenPair | null> {
+    const user = toSessionUser(given, this.options.userFields);
     const previous = session.ref;
     // Data of another user's session must not follow a different login (step-up flags, say).
     const previousOwner = session.record?.userId ?? null;
-    if (previousOwner !== null && previousOwner !== user.id) session.adopt(null, null);
+    if (previousOwner !== null && previousOwner !== userIdOf(user)) session.adopt(null, null);
     // Create first: if the store fails midway, the visitor keeps the session they had.
     const tokens = await this.create(session, user);
     if (previous !== null) await this.store.destroy(previous);
-    this.emit({ type: 'login.succeeded', userId: user.id, sessionId: session.id, ip: session.request.ip ?? null });
+    this.emit({ type: 'login.succeeded', userId: userIdOf(user), sessionId: session.id, ip: session.request.ip ?? null });
     return tokens;
   }
 
@@ -126,13 +126,13 @@ export class SessionManager {
    * privilege change (ASVS 7.2.4). Pass `user` to store the user's new roles at the same time.
    * In jwt and hybrid mode the old tokens die with the old ID, and new ones are returned.
    */
-  async rotate(session: Session, user?: AuthUser): Promise<TokenPair | null> {
+  async rotate(session: Session, given?: AuthUser): Promise<TokenPair | null> {
     await this.load(session);
     const { ref, record } = session;
     if (ref === null || record === null) throw new InvalidSessionError('not-found');
+    const user = given === undefined ? undefined : toSessionUser(given, this.options.userFields);
     if (user !== undefined) {
-      assertUser(user);
-      if (user.id !== record.userId) {
+      if (userIdOf(user) !== record.userId) {
         throw new InvalidSessionDataError('rotate() was given a different user: log the new user in with login() instead.');
       }
     }
@@ -185,7 +185,8 @@ export class SessionManager {
    * refresh cookie with that transport (its path covers logout), else `refreshToken` from the body.
    */
   async logout(session: Session, refreshToken?: unknown): Promise<void> {
-    const userId = session.authenticatedUser?.id ?? null;
+    const user = session.authenticatedUser;
+    const userId = user ? userIdOf(user) : null;
     const sessionId = session.id;
     if (session.ref !== null) {
       await this.store.destroy(session.ref);
@@ -244,14 +245,15 @@ export class SessionManager {
 
   private async create(session: Session, user: AuthUser | null): Promise<TokenPair | null> {
     const now = this.clock();
-    const token = newSessionToken(user ? slotTagForUser(user.id) : randomSlotTag());
+    const userId = user ? userIdOf(user) : null;
+    const token = newSessionToken(userId !== null ? slotTagForUser(userId) : randomSlotTag());
     const ref = refOf(token);
     const { userAgent, ip } = session.request;
     const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
     const refresh = user && this.families ? this.families.mint(ref, absoluteExpiresAt) : null;
     const record: SessionRecord = {
       handle: randomToken(16),
-      userId: user?.id ?? null,
+      userId,
       user: user ? JSON.stringify(user) : null,
       createdAt: now,
       lastSeenAt: now,
@@ -285,11 +287,5 @@ export class SessionManager {
       userAgent: record.userAgent,
       ip: record.ip,
     };
-  }
-}
-
-function assertUser(user: AuthUser): void {
-  if (!isAuthUser(user)) {
-    throw new InvalidSessionDataError('A user must be an object with a non-empty string `id` and optional string[] `roles`.');
   }
 }

@@ -234,3 +234,22 @@ describe('resolveSessionOptions: defaults', () => {
     });
   });
 });
+
+describe('resolveSessionOptions: userFields', () => {
+  it('keeps nothing beyond id and roles by default', () => {
+    expect(resolveSessionOptions(base()).userFields).toEqual([]);
+  });
+
+  it('accepts a list of field names, without repeats', () => {
+    expect(resolveSessionOptions(base({ userFields: ['email', 'name', 'email'] })).userFields).toEqual(['email', 'name']);
+  });
+
+  it.each([
+    ['a string', 'email'],
+    ['a list with an empty name', ['']],
+    ['id, which is always kept', ['id']],
+    ['__proto__', ['__proto__']],
+  ])('rejects %s, naming `userFields`', (_case, userFields) => {
+    expect(() => resolveSessionOptions(base({ userFields: userFields as string[] }))).toThrow(/`userFields`/);
+  });
+});

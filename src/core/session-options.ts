@@ -70,6 +70,13 @@ export interface SessionModuleOptions {
   /** The app's credential check, used by LocalAuthGuard and `POST /auth/login`. Required. */
   validateUser: ValidateUser;
   /**
+   * Fields of the user, besides `id` and `roles`, that are stored in the session and shown by
+   * `@CurrentUser()` and `GET /auth/me`, e.g. `['name', 'email']`. Everything else that
+   * `validateUser` returns is dropped at login, so a password hash or an ORM entity's internals
+   * never reach the store or a response. Default: `[]`.
+   */
+  userFields?: string[];
+  /**
    * Where sessions live: `{ type: 'redis', url }` (or `options`, or an existing `client`),
    * `{ type: 'memory' }`, or any SessionStore instance (which stays yours to close).
    * Default: `{ type: 'memory' }`, for development only.
@@ -125,6 +132,7 @@ export interface ResolvedSessionOptions {
   mode: AuthMode;
   secrets: string[];
   validateUser: ValidateUser;
+  userFields: string[];
   store: SessionStoreOption;
   cookie: ResolvedCookieOptions;
   idleTimeoutMs: number;
@@ -142,7 +150,7 @@ export interface ResolvedSessionOptions {
 
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
-  'mode', 'secret', 'validateUser', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
+  'mode', 'secret', 'validateUser', 'userFields', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
   'loginThrottle', 'csrf', 'onAuthEvent',
 ]);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -197,12 +205,27 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     onAuthEvent: resolveListener(options.onAuthEvent),
     secrets: resolveSecrets(options.secret),
     validateUser: options.validateUser,
+    userFields: resolveUserFields(options.userFields),
     store: resolveStore(options.store),
     cookie: resolveCookie(options.cookie ?? {}),
     idleTimeoutMs,
     absoluteTimeoutMs,
     touchIntervalMs,
   };
+}
+
+const RESERVED_USER_FIELDS = new Set(['id', 'roles', '__proto__', 'constructor', 'prototype']);
+
+function resolveUserFields(fields: string[] | undefined): string[] {
+  if (fields === undefined) return [];
+  if (!Array.isArray(fields) || !fields.every((field) => typeof field === 'string' && field.length > 0)) {
+    throw new SessionConfigurationError('userFields', `is ${JSON.stringify(fields)}`, "Use a list of field names, e.g. ['name', 'email'].");
+  }
+  const reserved = fields.find((field) => RESERVED_USER_FIELDS.has(field));
+  if (reserved !== undefined) {
+    throw new SessionConfigurationError('userFields', `lists ${JSON.stringify(reserved)}`, 'Leave out id and roles (always kept) and prototype names.');
+  }
+  return [...new Set(fields)];
 }
 
 function resolveSecrets(secret: string | string[] | undefined): string[] {

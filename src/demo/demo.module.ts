@@ -13,6 +13,7 @@ export class DemoModule {
         SessionModule.forRoot({
           ...config.session,
           validateUser: (username, password) => users.validate(username, password),
+          userFields: ['username'],
           routes: true,
         }),
       ],

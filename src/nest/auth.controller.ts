@@ -31,7 +31,8 @@ export class AuthController {
   @HttpCode(200)
   async login(@CurrentUser() user: AuthUser, @CurrentSession() session: Session): Promise<{ user: AuthUser } & Partial<TokenPair>> {
     const tokens = await this.auth.login(session, user);
-    return { user, ...withoutEmptyRefreshToken(tokens) };
+    // The user as stored (id, roles, userFields), not whatever validateUser returned.
+    return { user: session.authenticatedUser ?? user, ...withoutEmptyRefreshToken(tokens) };
   }
 
   @Public()
@@ -68,7 +69,7 @@ export class AuthController {
   @UseGuards(AuthenticatedGuard)
   @Delete('sessions/:id')
   @HttpCode(204)
-  async revoke(@CurrentUser('id') userId: string, @CurrentSession() session: Session, @Param('id') id: string): Promise<void> {
+  async revoke(@CurrentUser('id') userId: AuthUser['id'], @CurrentSession() session: Session, @Param('id') id: string): Promise<void> {
     if (id === session.id) {
       await this.auth.logout(session);
       return;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthUser } from '../core/auth-user.js';
+import { userIdOf, type AuthUser } from '../core/auth-user.js';
 import { InvalidSessionError } from '../core/errors.js';
 import type { Session } from '../core/session.js';
 import { SessionManager, type SessionInfo } from '../core/session-manager.js';
@@ -42,7 +42,7 @@ export class AuthService {
   /** Ends every session of the session's user, this one included, and clears this cookie. */
   async logoutAll(session: Session): Promise<void> {
     const user = requireUser(session);
-    await this.manager.revokeAllSessions(user.id);
+    await this.manager.revokeAllSessions(userIdOf(user));
     await this.manager.logout(session);
   }
 
@@ -62,7 +62,7 @@ export class AuthService {
     const user = requireUser(session);
     // A stateless bearer session has no record yet: without its handle, "others" would be everyone.
     await this.manager.load(session);
-    const revoked = await this.manager.revokeAllSessions(user.id, { exceptHandle: session.id ?? undefined });
+    const revoked = await this.manager.revokeAllSessions(userIdOf(user), { exceptHandle: session.id ?? undefined });
     return { revoked, tokens: await this.manager.rotate(session) };
   }
 
@@ -70,22 +70,22 @@ export class AuthService {
   async listSessions(session: Session): Promise<SessionInfo[]> {
     const user = requireUser(session);
     await this.manager.load(session);
-    return this.manager.listSessions(user.id, session.id);
+    return this.manager.listSessions(userIdOf(user), session.id);
   }
 
   /** Any user's sessions, for admin tooling. */
-  listUserSessions(userId: string): Promise<SessionInfo[]> {
-    return this.manager.listSessions(userId);
+  listUserSessions(userId: AuthUser['id']): Promise<SessionInfo[]> {
+    return this.manager.listSessions(String(userId));
   }
 
   /** Ends one session of a user by its public id. False when the user has no such session. */
-  revokeSession(userId: string, sessionId: string): Promise<boolean> {
-    return this.manager.revokeSession(userId, sessionId);
+  revokeSession(userId: AuthUser['id'], sessionId: string): Promise<boolean> {
+    return this.manager.revokeSession(String(userId), sessionId);
   }
 
   /** Ends every session of a user: account disabled, admin action (ASVS 7.4.2). Returns how many. */
-  revokeAllSessions(userId: string): Promise<number> {
-    return this.manager.revokeAllSessions(userId);
+  revokeAllSessions(userId: AuthUser['id']): Promise<number> {
+    return this.manager.revokeAllSessions(String(userId));
   }
 }
 

@@ -1,8 +1,8 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
-import { isAuthUser, type AuthUser } from '../core/auth-user.js';
-import { SessionAuthError } from '../core/errors.js';
+import { toSessionUser, type AuthUser } from '../core/auth-user.js';
+import { InvalidSessionDataError } from '../core/errors.js';
 import type { ResolvedSessionOptions } from '../core/session-options.js';
 import { LOCAL_STRATEGY_NAME, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 
@@ -17,9 +17,13 @@ export class LocalStrategy extends PassportStrategy(Strategy, LOCAL_STRATEGY_NAM
     const user = await this.options.validateUser(username, password);
     // One answer for an unknown user and a wrong password, so the response does not tell which (ASVS 6.3.8).
     if (user === null || user === undefined) throw new UnauthorizedException('Invalid username or password.');
-    if (!isAuthUser(user)) {
-      throw new SessionAuthError('validateUser returned something that is not an AuthUser: return { id: string, roles?: string[] } or null.');
+    // Only id, roles and the whitelisted fields go on: request.user, the session and the answer.
+    try {
+      return toSessionUser(user, this.options.userFields);
+    } catch (error) {
+      // passport hands strategy errors to the guard untranslated: make it the 400 it is, not a 500.
+      if (error instanceof InvalidSessionDataError) throw new BadRequestException(error.message);
+      throw error;
     }
-    return user;
   }
 }

@@ -147,6 +147,7 @@ export async function createTestApp(options: TestAppOptions): Promise<INestAppli
       SessionModule.forRoot({
         secret: TEST_SECRET,
         validateUser: validateTestUser,
+        userFields: ['name'],
         ...options.session,
         routes: options.routes ?? true,
       }),

@@ -1,4 +1,4 @@
-import type { AuthUser } from '../auth-user.js';
+import { userIdOf, type AuthUser } from '../auth-user.js';
 import { InvalidSessionError } from '../errors.js';
 import { randomToken } from '../session-token.js';
 import type { JwsEngine } from './jws.js';
@@ -47,7 +47,7 @@ export class AccessTokens {
     const now = Math.floor(this.clock() / 1000);
     const exp = Math.min(now + Math.floor(this.settings.accessTokenTtlMs / 1000), Math.floor(notAfterMs / 1000));
     const claims: AccessTokenClaims = {
-      sub: user.id,
+      sub: userIdOf(user),
       sid,
       jti: randomToken(16),
       iat: now,
