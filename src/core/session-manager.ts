@@ -15,7 +15,7 @@ import {
   SessionCookieCodec,
   slotTagForUser,
 } from './session-token.js';
-import type { SessionRecord, SessionStore } from './session-store.js';
+import type { IdleRule, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
 
 /** One entry of a user's session list. Never carries the token or anything derived from it. */
 export interface SessionInfo {
@@ -170,11 +170,7 @@ export class SessionManager {
    */
   async load(session: Session): Promise<void> {
     if (session.ref === null || session.record !== null) return;
-    const record = await this.store.read(session.ref, {
-      now: this.clock(),
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      touchIntervalMs: this.options.touchIntervalMs,
-    });
+    const record = await this.store.read(session.ref, this.touch(session.via === 'bearer' ? 'refresh-token' : 'last-seen'));
     if (record === null) throw new InvalidSessionError('not-found');
     session.adopt(session.ref, record, { via: session.via, keepChanges: true });
   }
@@ -225,9 +221,10 @@ export class SessionManager {
       session.rejection = error.reason;
       return;
     }
-    const now = this.clock();
+    const touch = this.touch('last-seen');
+    const now = touch.now;
     const ref = refOf(token);
-    const record = await this.store.read(ref, { now, idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs });
+    const record = await this.store.read(ref, touch);
     if (record === null) {
       session.rejection = 'not-found';
     } else if (record.absoluteExpiresAt <= now || record.lastSeenAt + this.options.idleTimeoutMs <= now) {
@@ -262,6 +259,14 @@ export class SessionManager {
     session.adopt(ref, record, { token: cookie ? token : null, via: cookie ? 'cookie' : 'bearer' });
     if (cookie) this.issueCookie(session);
     return refresh ? this.families!.issue(session, refresh) : null;
+  }
+
+  /**
+   * A read under the credential's idle rule. The slide is the cookie's idle timeout in every
+   * mode: a bearer read needs no more, as the key already lives as long as its refresh token.
+   */
+  private touch(idleRule: IdleRule): TouchPolicy {
+    return { now: this.clock(), idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs, idleRule };
   }
 
   private issueCookie(session: Session): void {

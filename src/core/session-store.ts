@@ -37,12 +37,29 @@ export type RefreshRotation =
   /** Unknown, expired, or of a session that no longer exists. */
   | { outcome: 'invalid' };
 
-/** How a read slides the idle expiry. */
+/**
+ * Which idle rule a read holds the session to. Each credential has its own: in hybrid mode the
+ * session's key lives as long as its refresh token, so the key's TTL alone cannot end an idle cookie.
+ * The rule is judged on the stored values as they were before this read touches them.
+ */
+export type IdleRule =
+  /** A session cookie: alive while `lastSeenAt + idleTimeoutMs > now`. */
+  | 'last-seen'
+  /** A bearer access token: alive while the family's refresh token is unexpired (`refresh.expiresAt > now`). */
+  | 'refresh-token';
+
+/** How a read checks and slides the idle expiry. */
 export interface TouchPolicy {
   now: number;
+  /**
+   * The `last-seen` rule's timeout, and how far a slide moves the expiry from now (never
+   * shortening it, never past the absolute deadline).
+   */
   idleTimeoutMs: number;
   /** Slide only when `lastSeenAt` is at least this old, so a busy session is not rewritten on every request. */
   touchIntervalMs: number;
+  /** Default: `'last-seen'`. A session that fails its rule reads as null and is left as it is, for the other credential. */
+  idleRule?: IdleRule;
 }
 
 /** A partial write: only what a request changed. */
@@ -73,7 +90,8 @@ export interface SessionStore {
   /**
    * Reads a session and, in the same round trip, slides its idle expiry when the last slide
    * is at least `touchIntervalMs` old. A slide never shortens the expiry and never passes the
-   * absolute deadline. Null when missing or expired.
+   * absolute deadline. Null when missing, expired, or failing `touch.idleRule` (checked before
+   * the slide, in the same atomic step).
    */
   read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null>;
 
@@ -97,7 +115,8 @@ export interface SessionStore {
   /**
    * Consumes a refresh token atomically (RFC 9700 §4.14): when `presentedDigest` is the
    * session's current, unexpired refresh token, it is replaced by `next` and the session's
-   * expiry slides as in `read`: 'rotated'. When it is one the session already consumed, the whole
+   * expiry slides as in `read`: 'rotated' (the presented token's own expiry is the idle rule
+   * here, so `touch.idleRule` is not used). When it is one the session already consumed, the whole
    * session is destroyed: 'reused'. Two concurrent calls with one token: at most one 'rotated'.
    */
   rotateRefreshToken(ref: SessionRef, presentedDigest: string, next: RefreshState, touch: TouchPolicy): Promise<RefreshRotation>;

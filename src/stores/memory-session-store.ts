@@ -49,6 +49,8 @@ export class MemorySessionStore implements ClosableSessionStore {
       this.remove(key);
       return null;
     }
+    // Judged before the slide below moves lastSeenAt, or an idle cookie would pass its own check.
+    if (!passesIdleRule(entry.record, touch)) return null;
     if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) this.slide(entry, touch.idleTimeoutMs, touch.now);
     return copy(entry.record);
   }
@@ -189,6 +191,12 @@ export class MemorySessionStore implements ClosableSessionStore {
       this.remove(oldest);
     }
   }
+}
+
+/** The credential's idle rule (see IdleRule), on the record as stored before this read. */
+function passesIdleRule(record: SessionRecord, touch: TouchPolicy): boolean {
+  if (touch.idleRule === 'refresh-token') return record.refresh != null && touch.now < record.refresh.expiresAt;
+  return touch.now < record.lastSeenAt + touch.idleTimeoutMs;
 }
 
 function keyOf(ref: SessionRef): string {

@@ -200,6 +200,56 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('idle rules, judged before the read touches the session', () => {
+      const idleFor = (ms: number) => ({ createdAt: Date.now() - ms, lastSeenAt: Date.now() - ms });
+
+      it("'last-seen' reads null once lastSeenAt + idleTimeoutMs has passed, even when a slide is due and the key lives on", async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), { ...idleFor(2_000), refresh: refreshState() });
+        const cookieRead = { now: Date.now(), idleTimeoutMs: 1_000, touchIntervalMs: 0, idleRule: 'last-seen' as const };
+
+        expect(await store.read(ref, cookieRead)).toBeNull();
+        expect(await store.read(ref, { ...cookieRead, now: Date.now() })).toBeNull();
+
+        // The session itself is left for its other credential, untouched.
+        expect(await store.read(ref, peek())).toEqual(record);
+      });
+
+      it("'last-seen' is the default rule", async () => {
+        const { ref } = await createUserSession(uniqueUserId(), idleFor(2_000));
+
+        expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 1_000, touchIntervalMs: 0 })).toBeNull();
+      });
+
+      it("'last-seen' reads and slides a session used within its idle timeout", async () => {
+        const { ref } = await createUserSession(uniqueUserId(), idleFor(500));
+        const now = Date.now();
+
+        const read = await store.read(ref, { now, idleTimeoutMs: 1_000, touchIntervalMs: 0, idleRule: 'last-seen' });
+
+        expect(read?.lastSeenAt).toBe(now);
+      });
+
+      it("'refresh-token' reads a session idle past idleTimeoutMs while its refresh token is unexpired, and slides it", async () => {
+        const { ref } = await createUserSession(uniqueUserId(), { ...idleFor(2_000), refresh: refreshState(60_000) });
+        const now = Date.now();
+
+        const read = await store.read(ref, { now, idleTimeoutMs: 1_000, touchIntervalMs: 0, idleRule: 'refresh-token' });
+
+        expect(read?.lastSeenAt).toBe(now);
+      });
+
+      it("'refresh-token' reads null once the refresh token has expired, or when there is none, however recent lastSeenAt is", async () => {
+        const expired = { digest: refreshState().digest, expiresAt: Date.now() - 1 };
+        const dead = await createUserSession(uniqueUserId(), { refresh: expired });
+        const none = await createUserSession(uniqueUserId());
+        const bearerRead = () => ({ now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs: 0, idleRule: 'refresh-token' as const });
+
+        expect(await store.read(dead.ref, bearerRead())).toBeNull();
+        expect(await store.read(none.ref, bearerRead())).toBeNull();
+        expect(await store.read(dead.ref, peek())).toEqual(dead.record);
+      });
+    });
+
     describe('expiry', () => {
       it('a session created with ttlMs 300 is gone after 500 ms', async () => {
         const { ref } = await createUserSession(uniqueUserId(), {}, 300);

@@ -64,7 +64,7 @@ export class TokenFamilies {
       session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
       return;
     }
-    const record = await this.store.read(ref, this.touch(this.clock()));
+    const record = await this.store.read(ref, this.bearerRead(this.clock()));
     if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';
     else session.adopt(ref, record, { via: 'bearer' });
   }
@@ -98,7 +98,7 @@ export class TokenFamilies {
     } catch {
       return;
     }
-    const record = await this.store.read(parsed.ref, this.touch(this.clock()));
+    const record = await this.store.read(parsed.ref, this.bearerRead(this.clock()));
     const current = record?.refresh?.digest;
     if (current && timingSafeEqual(Buffer.from(current), Buffer.from(parsed.digest))) await this.store.destroy(parsed.ref);
   }
@@ -120,6 +120,15 @@ export class TokenFamilies {
 
   clearCookie(session: Session): void {
     if (this.refreshCookie) session.response.setCookie(this.refreshCookie.serializeCleared(session.request));
+  }
+
+  /**
+   * A bearer request lives by its family: the refresh token must be unexpired. It slides only as
+   * far as the cookie's idle timeout (it counts as activity for a hybrid cookie); the key already
+   * lives as long as the refresh token, from its creation or last rotation.
+   */
+  private bearerRead(now: number): TouchPolicy {
+    return { now, idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs, idleRule: 'refresh-token' };
   }
 
   private touch(now: number): TouchPolicy {

@@ -14,10 +14,12 @@ export interface RedisScript {
 }
 
 /**
- * KEYS: session. ARGV: now, idleTimeoutMs, touchIntervalMs.
+ * KEYS: session. ARGV: now, idleTimeoutMs, touchIntervalMs, idleRule ('last-seen' or
+ * 'refresh-token', see IdleRule).
  * Reads the whole hash and slides the idle expiry in the same round trip, never shorter than it
  * was and never past the absolute deadline; throttled by touchIntervalMs so busy sessions are not
- * rewritten each time.
+ * rewritten each time. The idle rule is judged on last seen / refresh expiry as stored before the
+ * slide; a session failing it is left alone (in hybrid mode the other credential may be alive).
  */
 export const READ_AND_TOUCH: RedisScript = {
   name: 'sessionAuthReadAndTouch',
@@ -26,16 +28,25 @@ export const READ_AND_TOUCH: RedisScript = {
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return false end
 local now = tonumber(ARGV[1])
-local lastSeenIndex, deadline
+local lastSeenIndex, deadline, refreshExpiry
 for i = 1, #fields, 2 do
-  if fields[i] == 's' then lastSeenIndex = i + 1 elseif fields[i] == 'a' then deadline = tonumber(fields[i + 1]) end
+  local name = fields[i]
+  if name == 's' then lastSeenIndex = i + 1
+  elseif name == 'a' then deadline = tonumber(fields[i + 1])
+  elseif name == 'rx' then refreshExpiry = tonumber(fields[i + 1]) end
 end
 if lastSeenIndex == nil or deadline == nil then return false end
 if now >= deadline then
   redis.call('DEL', KEYS[1])
   return false
 end
-if now - tonumber(fields[lastSeenIndex]) >= tonumber(ARGV[3]) then
+local lastSeen = tonumber(fields[lastSeenIndex])
+if ARGV[4] == 'refresh-token' then
+  if refreshExpiry == nil or now >= refreshExpiry then return false end
+elseif now >= lastSeen + tonumber(ARGV[2]) then
+  return false
+end
+if now - lastSeen >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 's', ARGV[1])
   local ttl = math.min(tonumber(ARGV[2]), deadline - now)
   if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end

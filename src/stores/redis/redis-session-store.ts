@@ -81,6 +81,7 @@ export class RedisSessionStore implements ClosableSessionStore {
       touch.now,
       touch.idleTimeoutMs,
       touch.touchIntervalMs,
+      touch.idleRule ?? 'last-seen',
     ])) as string[] | null;
     return flat ? fieldsToRecord(flat) : null;
   }
