@@ -79,7 +79,8 @@ export interface SessionPatch {
  * - Missing and expired are the same thing: "not found" (null, false, 0), never an error.
  * - Removing something that is not there does nothing and does not throw.
  * - A method rejects only when the store itself fails (network, timeout): then with
- *   SessionStoreUnavailableError, so the caller can answer 503 instead of 401.
+ *   SessionStoreUnavailableError, so the caller can answer 503 instead of 401. The one other
+ *   rejection: SessionDataTooLargeError from `create` and `update` (see SESSION_DATA_LIMITS).
  * - Nothing lives forever: every session expires at its idle or its absolute deadline.
  * - A session that belongs to a user is in that user's index, and leaves it, in the same atomic
  *   step as it is created or destroyed.
@@ -95,13 +96,19 @@ export interface SessionStore {
    */
   read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null>;
 
-  /** Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has one. */
+  /**
+   * Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has
+   * one. Rejects with SessionDataTooLargeError, storing nothing, when `record.data` is past
+   * SESSION_DATA_LIMITS.
+   */
   create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void>;
 
   /**
    * Writes only the fields in `patch`, leaving every other field as it is, so concurrent
    * requests that change different keys lose nothing. Returns false and writes nothing when
-   * the session no longer exists: a write never brings a destroyed session back.
+   * the session no longer exists: a write never brings a destroyed session back. Rejects with
+   * SessionDataTooLargeError, writing nothing, when the data would pass SESSION_DATA_LIMITS; the
+   * check and the write are one atomic step, so concurrent updates cannot pass the caps together.
    */
   update(ref: SessionRef, patch: SessionPatch): Promise<boolean>;
 
@@ -135,6 +142,28 @@ export interface SessionStore {
 }
 
 export const SessionStore = Symbol('SessionStore');
+
+/**
+ * Caps on one session's data, which every store enforces atomically where it writes (`create`,
+ * `update`), so concurrent writes cannot pass them together. They bound what one client can make
+ * the store hold and every request read back.
+ */
+export const SESSION_DATA_LIMITS = { maxKeys: 1000, maxTotalBytes: 1024 * 1024 } as const;
+
+/** What session data weighs against SESSION_DATA_LIMITS: its keys, and the UTF-8 bytes of keys and values. */
+export function measureSessionData(data: Readonly<Record<string, string>>): { keys: number; bytes: number } {
+  let keys = 0;
+  let bytes = 0;
+  for (const [name, value] of Object.entries(data)) {
+    keys++;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  return { keys, bytes };
+}
+
+export function exceedsSessionDataLimits(size: { keys: number; bytes: number }): boolean {
+  return size.keys > SESSION_DATA_LIMITS.maxKeys || size.bytes > SESSION_DATA_LIMITS.maxTotalBytes;
+}
 
 /** How many consumed refresh tokens a session remembers to recognise reuse (rotateRefreshToken). */
 export const REMEMBERED_REFRESH_TOKENS = 20;

@@ -1,7 +1,11 @@
 import type { SessionRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
+import { SessionDataTooLargeError } from '../core/errors.js';
 import {
+  exceedsSessionDataLimits,
+  measureSessionData,
   REMEMBERED_REFRESH_TOKENS,
+  SESSION_DATA_LIMITS,
   type ClosableSessionStore,
   type RefreshRotation,
   type RefreshState,
@@ -73,6 +77,7 @@ export class MemorySessionStore implements ClosableSessionStore {
   }
 
   async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+    if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const key = keyOf(ref);
     this.remove(key);
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
@@ -84,10 +89,14 @@ export class MemorySessionStore implements ClosableSessionStore {
   async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
     const entry = this.live(keyOf(ref), Date.now());
     if (!entry) return false;
+    const data = { ...entry.record.data };
     for (const [name, value] of Object.entries(patch.data ?? {})) {
-      if (value === null) delete entry.record.data[name];
-      else entry.record.data[name] = value;
+      if (value === null) delete data[name];
+      else data[name] = value;
     }
+    // Checked on the data as it is now, in the same synchronous step as the write.
+    if (exceedsSessionDataLimits(measureSessionData(data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
+    entry.record.data = data;
     if (patch.user !== undefined) entry.record.user = patch.user;
     if (patch.refresh !== undefined) entry.record.refresh = { ...patch.refresh };
     return true;

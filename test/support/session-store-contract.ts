@@ -380,6 +380,73 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('data caps, enforced where the write happens', () => {
+      /** SESSION_DATA_LIMITS.maxTotalBytes, as documented. */
+      const maxTotalBytes = 1024 * 1024;
+      /** By name, so this suite also runs (and fails for the right reason) against a store without the caps. */
+      const SessionDataTooLargeError = expect.objectContaining({ name: 'SessionDataTooLargeError' });
+      const utf8Bytes = (data: Record<string, string>) =>
+        Object.entries(data).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+      /** A JSON string of `count` '€' signs: 3 UTF-8 bytes each but one UTF-16 character. */
+      const euros = (count: number) => JSON.stringify('€'.repeat(count));
+
+      it('counts UTF-8 bytes: an update that would take the data past maxTotalBytes rejects and writes nothing of itself', async () => {
+        // 200,002 characters but 600,002 bytes: a second such value passes 1 MiB only in bytes.
+        const { ref } = await createUserSession(uniqueUserId(), { data: { a: euros(200_000) } });
+        expect(await store.update(ref, { data: { c: '2' } })).toBe(true);
+
+        await expect(store.update(ref, { data: { b: euros(200_000), small: '1' } })).rejects.toEqual(SessionDataTooLargeError);
+        expect((await store.read(ref, peek()))?.data).toEqual({ a: euros(200_000), c: '2' });
+
+        // A patch that deletes as much as it adds fits, and is written whole.
+        expect(await store.update(ref, { data: { b: euros(200_000), a: null, small: '1' } })).toBe(true);
+        expect((await store.read(ref, peek()))?.data).toEqual({ b: euros(200_000), c: '2', small: '1' });
+      });
+
+      it('a rejected update leaves the data exactly as it was, the user and refresh state too', async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), { data: { a: euros(300_000) }, refresh: refreshState() });
+
+        await expect(store.update(ref, { data: { b: euros(100_000), a: '1' } })).resolves.toBe(true);
+        await expect(store.update(ref, { data: { c: euros(300_000), d: euros(300_000) }, user: '{"id":"x"}' })).rejects.toEqual(
+          SessionDataTooLargeError,
+        );
+
+        expect(await store.read(ref, peek())).toEqual({ ...record, data: { a: '1', b: euros(100_000) } });
+      });
+
+      it('40 concurrent updates of 30,000-byte values: exactly as many succeed as fit under maxTotalBytes, the rest reject', async () => {
+        const { ref } = await createUserSession(uniqueUserId());
+        const value = JSON.stringify('x'.repeat(29_998));
+        const names = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+        const fits = Math.floor(maxTotalBytes / (3 + value.length));
+        expect(fits).toBe(34);
+
+        const results = await Promise.allSettled(names.map((name) => store.update(ref, { data: { [name]: value } })));
+
+        const accepted = results.filter((result) => result.status === 'fulfilled');
+        const rejected = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+        expect(accepted).toHaveLength(fits);
+        expect(accepted.every((result) => result.status === 'fulfilled' && result.value === true)).toBe(true);
+        expect(rejected).toHaveLength(40 - fits);
+        for (const reason of rejected) expect(reason).toEqual(SessionDataTooLargeError);
+        const stored = (await store.read(ref, peek()))!.data;
+        expect(Object.keys(stored)).toHaveLength(fits);
+        expect(utf8Bytes(stored)).toBeLessThanOrEqual(maxTotalBytes);
+      });
+
+      it('create rejects data past the caps and stores nothing', async () => {
+        const userId = uniqueUserId();
+        const ref = userRef(userId);
+
+        await expect(store.create(ref, makeRecord(userId, { data: { a: euros(200_000), b: euros(200_000) } }), HOUR)).rejects.toEqual(
+          SessionDataTooLargeError,
+        );
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
+      });
+    });
+
     describe('rename', () => {
       it('moves the session to the new ref with its data, user, handle and deadlines; the old ref reads null', async () => {
         const userId = uniqueUserId();

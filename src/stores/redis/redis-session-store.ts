@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { SessionConfigurationError, SessionStoreUnavailableError } from '../../core/errors.js';
+import { SessionConfigurationError, SessionDataTooLargeError, SessionStoreUnavailableError } from '../../core/errors.js';
 import { slotTagForUser, type SessionRef } from '../../core/session-token.js';
 import type { RedisStoreOptions } from '../../core/store-options.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
@@ -15,7 +15,10 @@ import {
   type RedisScript,
 } from './redis-scripts.js';
 import {
+  exceedsSessionDataLimits,
+  measureSessionData,
   REMEMBERED_REFRESH_TOKENS,
+  SESSION_DATA_LIMITS,
   type ClosableSessionStore,
   type RefreshRotation,
   type RefreshState,
@@ -87,6 +90,7 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+    if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
     await this.run('create', CREATE, [
       this.sessionKey(ref),
@@ -108,7 +112,9 @@ export class RedisSessionStore implements ClosableSessionStore {
     }
     if (patch.user !== undefined) set.push('user', patch.user);
     if (patch.refresh !== undefined) set.push('rt', patch.refresh.digest, 'rx', String(patch.refresh.expiresAt));
-    const updated = await this.run('update', PATCH, [this.sessionKey(ref), set.length / 2, ...set, ...unset]);
+    const { maxKeys, maxTotalBytes } = SESSION_DATA_LIMITS;
+    const updated = await this.run('update', PATCH, [this.sessionKey(ref), maxKeys, maxTotalBytes, set.length / 2, ...set, ...unset]);
+    if (updated === -1) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     return updated === 1;
   }
 

@@ -1,0 +1,98 @@
+/** The Lua scripts that create and write a session (layout: redis-scripts.ts). */
+import type { RedisScript } from './redis-scripts.js';
+
+/**
+ * KEYS: session, index. ARGV: ttlMs, now, indexMember ('' when anonymous), absoluteDeadline,
+ * then field/value pairs. Creates the session, expiring at the earlier of ttl and deadline, and
+ * for a user's session indexes it; entries past their absolute deadline are pruned on the way.
+ */
+export const CREATE: RedisScript = {
+  name: 'sessionAuthCreate',
+  numberOfKeys: 2,
+  lua: `
+local now = tonumber(ARGV[2])
+local deadline = tonumber(ARGV[4])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[2], deadline, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('PTTL', KEYS[2]) < deadline - now then
+    redis.call('PEXPIRE', KEYS[2], deadline - now)
+  end
+end
+return 1
+`,
+};
+
+/**
+ * KEYS: session. ARGV: maxKeys, maxTotalBytes, number of field/value pairs to set, the pairs,
+ * then fields to delete.
+ * Writes only what changed; writes nothing if the session is gone, so a late write cannot
+ * resurrect a destroyed session. The data caps (SESSION_DATA_LIMITS) are checked here, on the
+ * data as it is now, so concurrent writes cannot pass them together: -1 and nothing written when
+ * the write would. The data's size is kept in fields db (bytes of names and values) and dk
+ * (keys), so a write costs only what it changes.
+ */
+export const PATCH: RedisScript = {
+  name: 'sessionAuthPatch',
+  numberOfKeys: 1,
+  lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local size = redis.call('HMGET', KEYS[1], 'db', 'dk')
+local bytes, keys = tonumber(size[1]), tonumber(size[2])
+if bytes == nil or keys == nil then
+  -- A session written before the size fields existed: measure it once.
+  bytes, keys = 0, 0
+  local fields = redis.call('HGETALL', KEYS[1])
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'd:' then
+      bytes = bytes + #fields[i] - 2 + #fields[i + 1]
+      keys = keys + 1
+    end
+  end
+end
+local function weigh(field, value)
+  if string.sub(field, 1, 2) ~= 'd:' then return end
+  if redis.call('HEXISTS', KEYS[1], field) == 1 then
+    bytes = bytes - (#field - 2) - redis.call('HSTRLEN', KEYS[1], field)
+    keys = keys - 1
+  end
+  if value then
+    bytes = bytes + #field - 2 + #value
+    keys = keys + 1
+  end
+end
+local count = tonumber(ARGV[3])
+local lastPair = 3 + count * 2
+for i = 4, lastPair, 2 do weigh(ARGV[i], ARGV[i + 1]) end
+for i = lastPair + 1, #ARGV do weigh(ARGV[i], nil) end
+if keys > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2]) then return -1 end
+if count > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, lastPair)) end
+if #ARGV > lastPair then redis.call('HDEL', KEYS[1], unpack(ARGV, lastPair + 1)) end
+redis.call('HSET', KEYS[1], 'db', bytes, 'dk', keys)
+return 1
+`,
+};
+
+/**
+ * KEYS: old session, new session, index. ARGV: old digest, new digest.
+ * Moves a session to a new token (RENAME keeps the TTL) and updates its index entry.
+ */
+export const RENAME: RedisScript = {
+  name: 'sessionAuthRename',
+  numberOfKeys: 3,
+  lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RENAME', KEYS[1], KEYS[2])
+local handle = redis.call('HGET', KEYS[2], 'h')
+local user = redis.call('HGET', KEYS[2], 'u')
+if handle and user and user ~= '' then
+  local score = redis.call('ZSCORE', KEYS[3], handle .. '.' .. ARGV[1])
+  redis.call('ZREM', KEYS[3], handle .. '.' .. ARGV[1])
+  redis.call('ZADD', KEYS[3], score or redis.call('HGET', KEYS[2], 'a'), handle .. '.' .. ARGV[2])
+end
+return 1
+`,
+};
