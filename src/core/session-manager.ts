@@ -15,7 +15,14 @@ import {
   SessionCookieCodec,
   slotTagForUser,
 } from './session-token.js';
-import type { IdleRule, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
+import {
+  DEFAULT_CREATE_OPTIONS,
+  type CreateOptions,
+  type IdleRule,
+  type SessionRecord,
+  type SessionStore,
+  type TouchPolicy,
+} from './session-store.js';
 
 /** One entry of a user's session list. Never carries the token or anything derived from it. */
 export interface SessionInfo {
@@ -45,6 +52,8 @@ export class SessionManager {
 
   private readonly clock: () => number;
   private readonly emit: AuthEventListener;
+  /** Each user's session bound: the default until it becomes the `maxSessionsPerUser` option. */
+  private readonly createOptions: CreateOptions = DEFAULT_CREATE_OPTIONS;
 
   constructor(
     private readonly options: ResolvedSessionOptions,
@@ -254,7 +263,7 @@ export class SessionManager {
       data: session.mergedData(),
       refresh: refresh?.state ?? null,
     };
-    await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs);
+    await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs, this.createOptions);
     const cookie = this.usesCookie;
     session.adopt(ref, record, { token: cookie ? token : null, via: cookie ? 'cookie' : 'bearer' });
     if (cookie) this.issueCookie(session);

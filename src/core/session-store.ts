@@ -99,9 +99,11 @@ export interface SessionStore {
   /**
    * Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has
    * one. Rejects with SessionDataTooLargeError, storing nothing, when `record.data` is past
-   * SESSION_DATA_LIMITS.
+   * SESSION_DATA_LIMITS. A user's session beyond `options.sessionsPerUser` evicts that user's
+   * oldest sessions (by creation) in the same atomic step: they are destroyed, refresh family and
+   * all. Default options: DEFAULT_CREATE_OPTIONS.
    */
-  create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void>;
+  create(ref: SessionRef, record: SessionRecord, ttlMs: number, options?: CreateOptions): Promise<void>;
 
   /**
    * Writes only the fields in `patch`, leaving every other field as it is, so concurrent
@@ -131,17 +133,44 @@ export interface SessionStore {
   /** Destroys a session and removes it from its user's index. */
   destroy(ref: SessionRef): Promise<void>;
 
-  /** Every live session of a user. Entries whose session has expired are pruned on the way. */
+  /**
+   * A user's live sessions: at most MAX_LISTED_SESSIONS, the most recently created, so listing
+   * is bounded work however many a user has. Entries whose session has expired are pruned on the way.
+   */
   listByUser(userId: string): Promise<SessionRecord[]>;
 
   /** Destroys one session of a user by its public handle. False when the user has no such session. */
   destroyByHandle(userId: string, handle: string): Promise<boolean>;
 
-  /** Destroys every session of a user, except the one with `keepHandle`. Returns how many went. */
+  /**
+   * Destroys every session of a user, except the one with `keepHandle`. Returns how many went.
+   * Works in bounded batches, never in one unbounded step.
+   */
   destroyByUser(userId: string, keepHandle?: string): Promise<number>;
 }
 
 export const SessionStore = Symbol('SessionStore');
+
+/**
+ * How many sessions one user may hold, and what a login past that does. Only `'evict-oldest'`
+ * for now: the user's oldest sessions (by creation) end, so one account cannot fill a store.
+ */
+export interface SessionsPerUserLimit {
+  limit: number;
+  onLimit: 'evict-oldest';
+}
+
+export interface CreateOptions {
+  sessionsPerUser: SessionsPerUserLimit;
+}
+
+/** Every user's bound until it becomes a module option (`maxSessionsPerUser`). */
+export const DEFAULT_SESSIONS_PER_USER: SessionsPerUserLimit = { limit: 100, onLimit: 'evict-oldest' };
+
+export const DEFAULT_CREATE_OPTIONS: CreateOptions = { sessionsPerUser: DEFAULT_SESSIONS_PER_USER };
+
+/** listByUser returns at most this many sessions, the most recently created. */
+export const MAX_LISTED_SESSIONS = 50;
 
 /**
  * Caps on one session's data, which every store enforces atomically where it writes (`create`,

@@ -2,11 +2,14 @@ import type { SessionRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
 import { SessionDataTooLargeError } from '../core/errors.js';
 import {
+  DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
+  MAX_LISTED_SESSIONS,
   measureSessionData,
   REMEMBERED_REFRESH_TOKENS,
   SESSION_DATA_LIMITS,
   type ClosableSessionStore,
+  type CreateOptions,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -26,7 +29,9 @@ interface Entry {
 /**
  * The zero-configuration store: sessions in this process's memory. For development and tests;
  * it forgets everything on restart and is not shared between instances, so production should
- * use RedisSessionStore.
+ * use RedisSessionStore. Bounded: each user by CreateOptions.sessionsPerUser, the whole store by
+ * maxSessions (least recently used first), so one account can displace at most its own bound of
+ * other sessions.
  */
 export class MemorySessionStore implements ClosableSessionStore {
   private readonly sessions = new Map<string, Entry>();
@@ -56,6 +61,7 @@ export class MemorySessionStore implements ClosableSessionStore {
     // Judged before the slide below moves lastSeenAt, or an idle cookie would pass its own check.
     if (!passesIdleRule(entry.record, touch)) return null;
     if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) this.slide(entry, touch.idleTimeoutMs, touch.now);
+    this.markUsed(key, entry);
     return copy(entry.record);
   }
 
@@ -73,13 +79,16 @@ export class MemorySessionStore implements ClosableSessionStore {
     entry.consumedRefresh = [...entry.consumedRefresh, presentedDigest].slice(-REMEMBERED_REFRESH_TOKENS);
     entry.record.refresh = { ...next };
     this.slide(entry, touch.idleTimeoutMs, touch.now);
+    this.markUsed(key, entry);
     return { outcome: 'rotated', record: copy(entry.record) };
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const key = keyOf(ref);
     this.remove(key);
+    // The user's own bound first, so one account displaces others only while under it.
+    if (record.userId !== null) this.evictOldestOfUser(record.userId, options.sessionsPerUser.limit - 1);
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
     const expiresAt = Math.min(Date.now() + ttlMs, record.absoluteExpiresAt);
     this.sessions.set(key, { record: copy(record), expiresAt, consumedRefresh: [] });
@@ -120,9 +129,11 @@ export class MemorySessionStore implements ClosableSessionStore {
   async listByUser(userId: string): Promise<SessionRecord[]> {
     const now = Date.now();
     const records: SessionRecord[] = [];
-    for (const key of this.indexOf(userId, false)?.values() ?? []) {
+    // The index is in creation order: the newest are at its end.
+    for (const key of [...(this.indexOf(userId, false)?.values() ?? [])].reverse()) {
       const entry = this.live(key, now);
       if (entry) records.push(copy(entry.record));
+      if (records.length === MAX_LISTED_SESSIONS) break;
     }
     return records;
   }
@@ -191,13 +202,33 @@ export class MemorySessionStore implements ClosableSessionStore {
     for (const key of [...this.sessions.keys()]) this.live(key, now);
   }
 
-  /** Sweeps, and if still full drops the oldest session (Map keeps insertion order). */
+  /**
+   * Sweeps, and if still full drops the least recently used session: `sessions` is kept in order
+   * of use (markUsed), so that is its first entry.
+   */
   private makeRoom(): void {
     this.sweep(Date.now());
     while (this.sessions.size >= this.maxSessions) {
-      const oldest = this.sessions.keys().next().value;
+      const leastRecentlyUsed = this.sessions.keys().next().value;
+      if (leastRecentlyUsed === undefined) return;
+      this.remove(leastRecentlyUsed);
+    }
+  }
+
+  /** Moves a session to the most recently used end of `sessions` (Map keeps insertion order). */
+  private markUsed(key: string, entry: Entry): void {
+    this.sessions.delete(key);
+    this.sessions.set(key, entry);
+  }
+
+  /** Destroys a user's oldest sessions (the index is in creation order) until `keep` are left. */
+  private evictOldestOfUser(userId: string, keep: number): void {
+    const index = this.indexOf(userId, false);
+    while (index && index.size > Math.max(0, keep)) {
+      const oldest = index.values().next().value;
       if (oldest === undefined) return;
-      this.remove(oldest);
+      if (this.sessions.has(oldest)) this.remove(oldest);
+      else index.delete(index.keys().next().value!);
     }
   }
 }

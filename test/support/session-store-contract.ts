@@ -585,6 +585,79 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('bounds per user', () => {
+      const bound = (limit: number) => ({ sessionsPerUser: { limit, onLimit: 'evict-oldest' as const } });
+
+      it("a user's session beyond sessionsPerUser destroys that user's oldest ones, refresh families and all, and no one else's", async () => {
+        const userId = uniqueUserId();
+        const other = await createUserSession(uniqueUserId());
+        const created: Array<{ ref: SessionRef; record: SessionRecord; refresh: RefreshState }> = [];
+        for (let i = 0; i < 5; i++) {
+          const refresh = refreshState();
+          const ref = userRef(userId);
+          const record = makeRecord(userId, { refresh, absoluteExpiresAt: Date.now() + HOUR + i });
+          await store.create(ref, record, HOUR, bound(3));
+          created.push({ ref, record, refresh });
+        }
+
+        for (const { ref, refresh } of created.slice(0, 2)) {
+          expect(await store.read(ref, peek())).toBeNull();
+          expect(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        }
+        for (const { ref } of created.slice(2)) expect(await store.read(ref, peek())).not.toBeNull();
+        expect(handlesOf(await store.listByUser(userId))).toEqual(handlesOf(created.slice(2).map(({ record }) => record)));
+        expect(await store.read(other.ref, peek())).toEqual(other.record);
+      });
+
+      it('without options every user is bounded by DEFAULT_SESSIONS_PER_USER (100): the 101st session ends the first', async () => {
+        const userId = uniqueUserId();
+        const refs: SessionRef[] = [];
+        for (let i = 0; i < 101; i++) {
+          const ref = userRef(userId);
+          await store.create(ref, makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i }), HOUR);
+          refs.push(ref);
+        }
+
+        expect(await store.read(refs[0], peek())).toBeNull();
+        expect(await store.read(refs[1], peek())).not.toBeNull();
+        expect(await store.read(refs[100], peek())).not.toBeNull();
+        expect(await store.destroyByUser(userId)).toBe(100);
+        for (const ref of [refs[1], refs[50], refs[100]]) expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('listByUser returns at most 50 sessions, the most recently created', async () => {
+        const userId = uniqueUserId();
+        const records: SessionRecord[] = [];
+        for (let i = 0; i < 60; i++) {
+          const record = makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i });
+          await store.create(userRef(userId), record, HOUR);
+          records.push(record);
+        }
+
+        const listed = await store.listByUser(userId);
+
+        expect(listed).toHaveLength(50);
+        expect(handlesOf(listed)).toEqual(handlesOf(records.slice(10)));
+      });
+
+      it('destroyByUser with keepHandle keeps that session however many others go', async () => {
+        const userId = uniqueUserId();
+        const refs: SessionRef[] = [];
+        for (let i = 0; i < 100; i++) {
+          const ref = userRef(userId);
+          const record = makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i });
+          await store.create(ref, record, HOUR);
+          refs.push(ref);
+        }
+        const kept = (await store.read(refs[37], peek()))!;
+
+        expect(await store.destroyByUser(userId, kept.handle)).toBe(99);
+
+        expect(await store.read(refs[37], peek())).toEqual(kept);
+        expect(await store.listByUser(userId)).toEqual([kept]);
+      });
+    });
+
     describe('destroyByHandle', () => {
       it("destroys the user's own session and returns true, then false the second time", async () => {
         const userId = uniqueUserId();

@@ -15,11 +15,14 @@ import {
   type RedisScript,
 } from './redis-scripts.js';
 import {
+  DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
+  MAX_LISTED_SESSIONS,
   measureSessionData,
   REMEMBERED_REFRESH_TOKENS,
   SESSION_DATA_LIMITS,
   type ClosableSessionStore,
+  type CreateOptions,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -29,7 +32,10 @@ import {
 
 export type RedisSessionStoreOptions = RedisStoreOptions;
 
-const MAX_DESTROY_ROUNDS = 3;
+/** How many index entries one call reads or one destroy script handles: bounded work per call. */
+const INDEX_PAGE_SIZE = 100;
+/** Far more than the per-user bound lets an index hold; only stops a loop that cannot end. */
+const MAX_INDEX_PAGES = 100;
 
 /** Connection defaults for clients the store makes: fail fast instead of queueing while Redis is away. */
 const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
@@ -89,7 +95,7 @@ export class RedisSessionStore implements ClosableSessionStore {
     return flat ? fieldsToRecord(flat) : null;
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
     await this.run('create', CREATE, [
@@ -99,6 +105,8 @@ export class RedisSessionStore implements ClosableSessionStore {
       Date.now(),
       member,
       record.absoluteExpiresAt,
+      options.sessionsPerUser.limit,
+      this.sessionKey({ tag: ref.tag, digest: '' }),
       ...recordToFields(record),
     ]);
   }
@@ -151,7 +159,8 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
-    const { indexKey, entries } = await this.readIndex(userId);
+    // Highest deadline first: the most recently created.
+    const { indexKey, entries } = await this.readIndex(userId, { from: 0, count: MAX_LISTED_SESSIONS, newestFirst: true });
     if (entries.length === 0) return [];
     const replies = (await this.run('list', READ_MANY, [
       entries.length + 1,
@@ -165,20 +174,28 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async destroyByHandle(userId: string, handle: string): Promise<boolean> {
-    const { indexKey, entries } = await this.readIndex(userId);
-    const entry = entries.find((candidate) => candidate.handle === handle);
-    if (!entry) return false;
-    return (await this.destroyEntries(userId, indexKey, [entry])) === 1;
+    // Page by page, so an index of any size costs bounded work per call.
+    for (let from = 0; from < MAX_INDEX_PAGES * INDEX_PAGE_SIZE; from += INDEX_PAGE_SIZE) {
+      const { indexKey, entries } = await this.readIndex(userId, { from, count: INDEX_PAGE_SIZE });
+      const entry = entries.find((candidate) => candidate.handle === handle);
+      if (entry) return (await this.destroyEntries(userId, indexKey, [entry])) === 1;
+      if (entries.length < INDEX_PAGE_SIZE) return false;
+    }
+    return false;
   }
 
   async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
-    // A session rotated between reading the index and the script has a new digest the script
-    // did not get; reading again until nothing is left makes sure it goes too.
+    // One page per script, reading the index again each time: what a batch destroyed has left
+    // it, and a session rotated meanwhile shows up under its new digest in a later page.
     let destroyed = 0;
-    for (let round = 0; round < MAX_DESTROY_ROUNDS; round++) {
-      const { indexKey, entries } = await this.readIndex(userId);
-      const doomed = entries.filter((entry) => entry.handle !== keepHandle);
-      if (doomed.length === 0) break;
+    let previous = '';
+    for (let batch = 0; batch < MAX_INDEX_PAGES; batch++) {
+      const { indexKey, entries } = await this.readIndex(userId, { from: 0, count: INDEX_PAGE_SIZE + 1 });
+      const doomed = entries.filter((entry) => entry.handle !== keepHandle).slice(0, INDEX_PAGE_SIZE);
+      const members = doomed.map((entry) => entry.member).join(' ');
+      // Nothing left, or nothing the last batch could remove (entries of another user's sessions).
+      if (doomed.length === 0 || members === previous) break;
+      previous = members;
       destroyed += await this.destroyEntries(userId, indexKey, doomed);
     }
     return destroyed;
@@ -209,11 +226,19 @@ export class RedisSessionStore implements ClosableSessionStore {
     ]) as Promise<number>;
   }
 
-  /** The user's index as parsed entries; every key in them shares the user's slot tag. */
-  private async readIndex(userId: string): Promise<{ indexKey: string; entries: IndexEntry[] }> {
+  /**
+   * One page of the user's index, oldest first unless `newestFirst`, as parsed entries; every key
+   * in them shares the user's slot tag.
+   */
+  private async readIndex(
+    userId: string,
+    page: { from: number; count: number; newestFirst?: boolean },
+  ): Promise<{ indexKey: string; entries: IndexEntry[] }> {
     const tag = slotTagForUser(userId);
     const indexKey = this.indexKey(tag);
-    const members = (await this.guard('list', this.client.zrange(indexKey, 0, -1))) as string[];
+    const to = page.from + page.count - 1;
+    const reading = page.newestFirst ? this.client.zrevrange(indexKey, page.from, to) : this.client.zrange(indexKey, page.from, to);
+    const members = (await this.guard('list', reading)) as string[];
     const entries = members.flatMap((member): IndexEntry[] => {
       const dot = member.indexOf('.');
       if (dot <= 0) return [];

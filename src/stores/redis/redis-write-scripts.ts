@@ -3,8 +3,11 @@ import type { RedisScript } from './redis-scripts.js';
 
 /**
  * KEYS: session, index. ARGV: ttlMs, now, indexMember ('' when anonymous), absoluteDeadline,
- * then field/value pairs. Creates the session, expiring at the earlier of ttl and deadline, and
- * for a user's session indexes it; entries past their absolute deadline are pruned on the way.
+ * sessionsPerUser limit, the key prefix of the user's sessions (`<prefix>{tag}:s:`), then
+ * field/value pairs. Creates the session, expiring at the earlier of ttl and deadline, and for a
+ * user's session indexes it; entries past their absolute deadline are pruned on the way, and the
+ * user's oldest sessions (lowest deadline, i.e. created first) beyond the limit are destroyed.
+ * Their keys are built here from the prefix: they carry the same {tag}, so the same slot.
  */
 export const CREATE: RedisScript = {
   name: 'sessionAuthCreate',
@@ -13,11 +16,22 @@ export const CREATE: RedisScript = {
 local now = tonumber(ARGV[2])
 local deadline = tonumber(ARGV[4])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[2], deadline, ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+  if excess > 0 then
+    for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
+      if excess > 0 and member ~= ARGV[3] then
+        local digest = string.match(member, '^[^.]*%.(.+)$')
+        if digest then redis.call('DEL', ARGV[6] .. digest) end
+        redis.call('ZREM', KEYS[2], member)
+        excess = excess - 1
+      end
+    end
+  end
   if redis.call('PTTL', KEYS[2]) < deadline - now then
     redis.call('PEXPIRE', KEYS[2], deadline - now)
   end
