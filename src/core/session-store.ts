@@ -144,7 +144,9 @@ export interface SessionStore {
 
   /**
    * Destroys every session of a user, except the one with `keepHandle`. Returns how many went.
-   * Works in bounded batches, never in one unbounded step.
+   * Every session of the user that exists when it is called ends, also one the user's index no
+   * longer names (a Redis index key evicted or lost in a failover; such a session is not counted,
+   * and is not kept either). Works in bounded batches, never in one unbounded step.
    */
   destroyByUser(userId: string, keepHandle?: string): Promise<number>;
 }

@@ -5,15 +5,17 @@
  * Layout (see redis-session-store.ts): a session is a hash `<prefix>{tag}:s:<sha256(token)>`
  * with metadata fields (h handle, u user id, user, c created, s last seen, a absolute deadline,
  * ua, ip, db/dk the data's bytes and keys) and one `d:<name>` field per data key. A user's index is a sorted set
- * `<prefix>{tag}:u` of `<handle>.<digest>` scored by absolute deadline.
+ * `<prefix>{tag}:u` of `<handle>.<digest>` scored by absolute deadline; the user's epoch
+ * `<prefix>{tag}:g` is a random value each of the user's sessions copies into its field g, and
+ * revoke-all replaces (see REVOKED_BY_EPOCH).
  *
  * The scripts that write a session are in redis-write-scripts.ts, those over a user's index in
  * redis-user-scripts.ts.
  */
 import { CREATE, PATCH, RENAME } from './redis-write-scripts.js';
-import { DESTROY, READ_MANY } from './redis-user-scripts.js';
+import { DESTROY, READ_MANY, REVOKE_EPOCH, REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 
-export { CREATE, DESTROY, PATCH, READ_MANY, RENAME };
+export { CREATE, DESTROY, PATCH, READ_MANY, RENAME, REVOKE_EPOCH };
 
 export interface RedisScript {
   name: string;
@@ -22,8 +24,8 @@ export interface RedisScript {
 }
 
 /**
- * KEYS: session. ARGV: now, idleTimeoutMs, touchIntervalMs, idleRule ('last-seen' or
- * 'refresh-token', see IdleRule).
+ * KEYS: session, the user's epoch. ARGV: now, idleTimeoutMs, touchIntervalMs, idleRule
+ * ('last-seen' or 'refresh-token', see IdleRule). A session revoked by the epoch is deleted.
  * Reads the whole hash and slides the idle expiry in the same round trip, never shorter than it
  * was and never past the absolute deadline; throttled by touchIntervalMs so busy sessions are not
  * rewritten each time. The idle rule is judged on last seen / refresh expiry as stored before the
@@ -31,20 +33,21 @@ export interface RedisScript {
  */
 export const READ_AND_TOUCH: RedisScript = {
   name: 'sessionAuthReadAndTouch',
-  numberOfKeys: 1,
-  lua: `
+  numberOfKeys: 2,
+  lua: `${REVOKED_BY_EPOCH}
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return false end
 local now = tonumber(ARGV[1])
-local lastSeenIndex, deadline, refreshExpiry
+local lastSeenIndex, deadline, refreshExpiry, epoch
 for i = 1, #fields, 2 do
   local name = fields[i]
   if name == 's' then lastSeenIndex = i + 1
   elseif name == 'a' then deadline = tonumber(fields[i + 1])
-  elseif name == 'rx' then refreshExpiry = tonumber(fields[i + 1]) end
+  elseif name == 'rx' then refreshExpiry = tonumber(fields[i + 1])
+  elseif name == 'g' then epoch = fields[i + 1] end
 end
 if lastSeenIndex == nil or deadline == nil then return false end
-if now >= deadline then
+if now >= deadline or revokedByEpoch(epoch, KEYS[2]) then
   redis.call('DEL', KEYS[1])
   return false
 end
@@ -65,16 +68,17 @@ return fields
 };
 
 /**
- * KEYS: session, index. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
- * session digest, how many consumed digests to remember.
+ * KEYS: session, index, the user's epoch. ARGV: presented digest, next digest, next expiry,
+ * now, idleTimeoutMs, session digest, how many consumed digests to remember.
  * Refresh token rotation (RFC 9700 §4.14) in one atomic step: the current token is swapped for
  * the next one; a token the session already consumed destroys the session (reuse detection).
  * Consumed digests are kept in field rc, comma-terminated, newest last.
  */
 export const ROTATE_REFRESH: RedisScript = {
   name: 'sessionAuthRotateRefresh',
-  numberOfKeys: 2,
-  lua: `
+  numberOfKeys: 3,
+  lua: `${REVOKED_BY_EPOCH}
+if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[3]) then return {'invalid'} end
 local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc')
 local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
 local now = tonumber(ARGV[4])
@@ -97,4 +101,4 @@ return {'rotated', redis.call('HGETALL', KEYS[1])}
 `,
 };
 
-export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY, ROTATE_REFRESH];
+export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY, ROTATE_REFRESH, REVOKE_EPOCH];

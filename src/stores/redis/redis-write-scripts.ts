@@ -1,24 +1,34 @@
 /** The Lua scripts that create and write a session (layout: redis-scripts.ts). */
 import type { RedisScript } from './redis-scripts.js';
+import { REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 
 /**
- * KEYS: session, index. ARGV: ttlMs, now, indexMember ('' when anonymous), absoluteDeadline,
- * sessionsPerUser limit, the key prefix of the user's sessions (`<prefix>{tag}:s:`), then
- * field/value pairs. Creates the session, expiring at the earlier of ttl and deadline, and for a
- * user's session indexes it; entries past their absolute deadline are pruned on the way, and the
- * user's oldest sessions (lowest deadline, i.e. created first) beyond the limit are destroyed.
- * Their keys are built here from the prefix: they carry the same {tag}, so the same slot.
+ * KEYS: session, index, the user's epoch. ARGV: ttlMs, now, indexMember ('' when anonymous),
+ * absoluteDeadline, sessionsPerUser limit, the key prefix of the user's sessions
+ * (`<prefix>{tag}:s:`), a fresh epoch, then field/value pairs. Creates the session, expiring at
+ * the earlier of ttl and deadline. A user's session copies the user's epoch (starting it with the
+ * fresh one if there is none) and is indexed; index and epoch live at least until its deadline.
+ * Entries past their absolute deadline are pruned on the way, and the user's oldest sessions
+ * (lowest deadline, i.e. created first) beyond the limit are destroyed. Their keys are built here
+ * from the prefix: they carry the same {tag}, so the same slot.
  */
 export const CREATE: RedisScript = {
   name: 'sessionAuthCreate',
-  numberOfKeys: 2,
+  numberOfKeys: 3,
   lua: `
 local now = tonumber(ARGV[2])
 local deadline = tonumber(ARGV[4])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
 if ARGV[3] ~= '' then
+  local epoch = redis.call('GET', KEYS[3])
+  if not epoch then
+    epoch = ARGV[7]
+    redis.call('SET', KEYS[3], epoch, 'PX', math.max(1, deadline - now))
+  end
+  redis.call('HSET', KEYS[1], 'g', epoch)
+  if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[3], deadline - now) end
   redis.call('ZADD', KEYS[2], deadline, ARGV[3])
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
@@ -91,21 +101,29 @@ return 1
 };
 
 /**
- * KEYS: old session, new session, index. ARGV: old digest, new digest.
- * Moves a session to a new token (RENAME keeps the TTL) and updates its index entry.
+ * KEYS: old session, new session, index, the user's epoch. ARGV: old digest, new digest, now.
+ * Moves a session to a new token (RENAME keeps the TTL) and updates its index entry, which it may
+ * have to recreate (a lost index key): the index then lives until the session's deadline. A
+ * session revoked by the epoch is not moved but deleted.
  */
 export const RENAME: RedisScript = {
   name: 'sessionAuthRename',
-  numberOfKeys: 3,
-  lua: `
+  numberOfKeys: 4,
+  lua: `${REVOKED_BY_EPOCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[4]) then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
 redis.call('RENAME', KEYS[1], KEYS[2])
-local handle = redis.call('HGET', KEYS[2], 'h')
-local user = redis.call('HGET', KEYS[2], 'u')
+local state = redis.call('HMGET', KEYS[2], 'h', 'u', 'a')
+local handle, user, deadline = state[1], state[2], tonumber(state[3])
 if handle and user and user ~= '' then
   local score = redis.call('ZSCORE', KEYS[3], handle .. '.' .. ARGV[1])
   redis.call('ZREM', KEYS[3], handle .. '.' .. ARGV[1])
-  redis.call('ZADD', KEYS[3], score or redis.call('HGET', KEYS[2], 'a'), handle .. '.' .. ARGV[2])
+  redis.call('ZADD', KEYS[3], score or deadline, handle .. '.' .. ARGV[2])
+  local ttl = deadline - tonumber(ARGV[3])
+  if ttl > 0 and redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
 end
 return 1
 `,
