@@ -98,8 +98,10 @@ describe('RedisSessionStore', () => {
       expect(keys.length).toBeGreaterThanOrEqual(5);
       const values: string[] = [];
       for (const key of keys) {
-        if ((await inspector.type(key)) === 'hash') values.push(...Object.values(await inspector.hgetall(key)));
-        else values.push(...(await inspector.zrange(key, 0, -1)));
+        const type = await inspector.type(key);
+        if (type === 'hash') values.push(...Object.values(await inspector.hgetall(key)));
+        else if (type === 'zset') values.push(...(await inspector.zrange(key, 0, -1)));
+        else values.push((await inspector.get(key))!);
       }
       for (const { token } of tokens) {
         for (const key of keys) expect(key).not.toContain(token);
@@ -160,8 +162,9 @@ describe('RedisSessionStore', () => {
       await populate(store, userId);
 
       const keys = await inspector.keys(`${keyPrefix}{${tag}}*`);
-      expect(keys).toHaveLength(4); // three sessions and the index
+      expect(keys).toHaveLength(5); // three sessions, the index and the epoch
       expect(keys).toContain(`${keyPrefix}{${tag}}:u`);
+      expect(keys).toContain(`${keyPrefix}{${tag}}:g`);
       for (const key of keys) expect(hashTagOf(key)).toBe(tag);
       // The anonymous session has a tag of its own, not the user's.
       const all = await inspector.keys(`${keyPrefix}*`);
@@ -184,8 +187,8 @@ describe('RedisSessionStore', () => {
       expect(keys.length).toBeGreaterThanOrEqual(10);
       const outside = keys.filter((key) => !key.startsWith(keyPrefix) && !key.startsWith('sess:'));
       expect(outside).toEqual([]);
-      expect(keys.filter((key) => key.startsWith(keyPrefix))).toHaveLength(5);
-      expect(keys.filter((key) => key.startsWith('sess:'))).toHaveLength(5);
+      expect(keys.filter((key) => key.startsWith(keyPrefix))).toHaveLength(6);
+      expect(keys.filter((key) => key.startsWith('sess:'))).toHaveLength(6);
     });
   });
 
@@ -209,6 +212,7 @@ describe('RedisSessionStore', () => {
         const type = await inspector.type(key);
         if (type === 'hash') values.push(...Object.entries(await inspector.hgetall(key)).flat());
         else if (type === 'zset') values.push(...(await inspector.zrange(key, 0, -1)));
+        else if (type === 'string') values.push((await inspector.get(key))!);
         else throw new Error(`unexpected ${type} key ${key}`);
       }
       return { keys, values };
@@ -270,7 +274,7 @@ describe('RedisSessionStore', () => {
       // The field stops growing once it is full.
       expect(Math.max(...lengths)).toBe(lengths[19]);
       expect(lengths.slice(19).every((length) => length === lengths[19])).toBe(true);
-      expect(await inspector.hlen(key)).toBeLessThanOrEqual(12);
+      expect(await inspector.hlen(key)).toBeLessThanOrEqual(16);
       expect(await inspector.memory('USAGE', key)).toBeLessThan(8_192);
     });
 
@@ -329,6 +333,102 @@ describe('RedisSessionStore', () => {
       expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 300, touchIntervalMs: 0 })).not.toBeNull();
 
       expect(await inspector.pttl(`${keyPrefix}{${ref.tag}}:s:${ref.digest}`)).toBeGreaterThan(59_000);
+    });
+  });
+
+  describe('revoke-all without the index', () => {
+    it('destroyByUser ends every session of the user after the index key is lost; they cannot be read, refreshed, renamed or listed', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const tag = slotTagForUser(userId);
+      const refresh = refreshState();
+      const sessions = [refOf(newSessionToken(tag)), refOf(newSessionToken(tag))];
+      await store.create(sessions[0], makeRecord(userId, { refresh }), HOUR);
+      await store.create(sessions[1], makeRecord(userId), HOUR);
+      const otherUser = uniqueUserId();
+      const other = refOf(newSessionToken(slotTagForUser(otherUser)));
+      await store.create(other, makeRecord(otherUser), HOUR);
+      // As an eviction under allkeys-* or a failover that lost a write would leave it.
+      expect(await inspector.del(`${keyPrefix}{${tag}}:u`)).toBe(1);
+
+      await store.destroyByUser(userId);
+
+      for (const ref of sessions) expect(await store.read(ref, peek())).toBeNull();
+      expect(await store.rotateRefreshToken(sessions[0], refresh.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+      expect(await store.rename(sessions[1], refOf(newSessionToken(tag)))).toBe(false);
+      expect(await store.listByUser(userId)).toEqual([]);
+      expect(await store.read(other, peek())).not.toBeNull();
+      // A session created afterwards is not revoked.
+      const later = refOf(newSessionToken(tag));
+      await store.create(later, makeRecord(userId), HOUR);
+      expect(await store.read(later, peek())).not.toBeNull();
+    });
+
+    it('with keepHandle keeps the current session and ends the others, also those the index lost', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const tag = slotTagForUser(userId);
+      const kept = { ref: refOf(newSessionToken(tag)), record: makeRecord(userId) };
+      const lost = refOf(newSessionToken(tag));
+      await store.create(lost, makeRecord(userId), HOUR);
+      await inspector.del(`${keyPrefix}{${tag}}:u`);
+      await store.create(kept.ref, kept.record, HOUR);
+
+      expect(await store.destroyByUser(userId, kept.record.handle)).toBe(0);
+
+      expect(await store.read(lost, peek())).toBeNull();
+      expect(await store.read(kept.ref, peek())).toEqual(kept.record);
+    });
+
+    it('a rename that recreates a lost index gives it a TTL up to the deadline, never none', async () => {
+      const { store, keyPrefix } = newStore();
+      const userId = uniqueUserId();
+      const tag = slotTagForUser(userId);
+      const from = refOf(newSessionToken(tag));
+      await store.create(from, makeRecord(userId), HOUR);
+      await inspector.del(`${keyPrefix}{${tag}}:u`);
+
+      expect(await store.rename(from, refOf(newSessionToken(tag)))).toBe(true);
+
+      const ttl = await inspector.pttl(`${keyPrefix}{${tag}}:u`);
+      expect(ttl).toBeGreaterThan(HOUR - 60_000);
+      expect(ttl).toBeLessThanOrEqual(HOUR);
+    });
+  });
+
+  describe('the eviction policy', () => {
+    const warningsOf = async (url: string, waitMs: number) => {
+      const warnings: string[] = [];
+      const store = new RedisSessionStore({ url, keyPrefix: uniquePrefix() }, { onWarning: (message) => warnings.push(message) });
+      stores.push(store);
+      const deadline = Date.now() + waitMs;
+      while (warnings.length === 0 && Date.now() < deadline) await sleep(50);
+      // The store works either way.
+      expect(await store.read(refOf(newSessionToken(randomSlotTag())), peek())).toBeNull();
+      return warnings;
+    };
+
+    it('warns once at start-up when maxmemory-policy is not noeviction, naming the policy and the fix', async () => {
+      const evicting = await startRedisServer({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+      try {
+        const warnings = await warningsOf(evicting.url, 3_000);
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/maxmemory-policy is allkeys-lru.*noeviction/);
+      } finally {
+        await Promise.all(stores.splice(0).map((store) => store.close()));
+        await evicting.stop();
+      }
+    });
+
+    it('says nothing under noeviction, nor when CONFIG is disabled, and never fails', async () => {
+      expect(await warningsOf(server.url, 1_000)).toEqual([]);
+      const locked = await startRedisServer({ args: ['--maxmemory-policy', 'volatile-lru', '--rename-command', 'CONFIG', '""'] });
+      try {
+        expect(await warningsOf(locked.url, 1_000)).toEqual([]);
+      } finally {
+        await Promise.all(stores.splice(0).map((store) => store.close()));
+        await locked.stop();
+      }
     });
   });
 

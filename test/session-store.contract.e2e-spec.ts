@@ -40,6 +40,8 @@ describe('RedisSessionStore over a private redis-server', () => {
 });
 
 describe('MemorySessionStore maxSessions', () => {
+  const fiveEach = { sessionsPerUser: { limit: 5, onLimit: 'evict-oldest' as const } };
+
   let store: MemorySessionStore;
 
   afterEach(async () => {
@@ -79,6 +81,47 @@ describe('MemorySessionStore maxSessions', () => {
     expect(store.size).toBe(3);
     for (const ref of [first, third, fourth]) expect(await store.read(ref, peek())).not.toBeNull();
     expect(await store.read(expiring, peek())).toBeNull();
+  });
+
+  it("one account logging in maxSessions times never evicts another user's session: its own bound applies first", async () => {
+    store = new MemorySessionStore({ maxSessions: 10 });
+    const others = [uniqueUserId(), uniqueUserId(), uniqueUserId()].map((userId) => ({ ref: userRef(userId), record: makeRecord(userId) }));
+    for (const { ref, record } of others) await store.create(ref, record, 60_000, fiveEach);
+    const alice = uniqueUserId();
+    const mine = Array.from({ length: 10 }, () => userRef(alice));
+    for (const ref of mine) await store.create(ref, makeRecord(alice), 60_000, fiveEach);
+
+    for (const { ref, record } of others) expect(await store.read(ref, peek())).toEqual(record);
+    expect(await store.listByUser(alice)).toHaveLength(5);
+    for (const ref of mine.slice(5)) expect(await store.read(ref, peek())).not.toBeNull();
+    expect(store.size).toBe(8);
+  });
+
+  it('with the default bound, 150 logins of one account into a 150-session store leave the other user logged in', async () => {
+    store = new MemorySessionStore({ maxSessions: 150 });
+    const bob = uniqueUserId();
+    const bobs = { ref: userRef(bob), record: makeRecord(bob) };
+    await store.create(bobs.ref, bobs.record, 60_000);
+    const alice = uniqueUserId();
+    for (let i = 0; i < 150; i++) await store.create(userRef(alice), makeRecord(alice), 60_000);
+
+    expect(await store.read(bobs.ref, peek())).toEqual(bobs.record);
+    expect(store.size).toBe(101);
+  });
+
+  it('when full with many users, evicts the least recently used session, not the oldest', async () => {
+    store = new MemorySessionStore({ maxSessions: 3 });
+    const sessions = [uniqueUserId(), uniqueUserId(), uniqueUserId()].map((userId) => ({ ref: userRef(userId), record: makeRecord(userId) }));
+    for (const { ref, record } of sessions) await store.create(ref, record, 60_000);
+    // The oldest is in use; the second one is not.
+    expect(await store.read(sessions[0].ref, peek())).not.toBeNull();
+
+    const newcomer = uniqueUserId();
+    await store.create(userRef(newcomer), makeRecord(newcomer), 60_000);
+
+    expect(await store.read(sessions[0].ref, peek())).not.toBeNull();
+    expect(await store.read(sessions[1].ref, peek())).toBeNull();
+    expect(await store.read(sessions[2].ref, peek())).not.toBeNull();
   });
 
   it('never holds more than maxSessions however many are created', async () => {

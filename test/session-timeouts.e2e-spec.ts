@@ -1,11 +1,14 @@
 /**
  * SECURITY.md rows 4 (server-side idle timeout) and 5 (absolute lifetime whatever the activity),
  * with short timeouts so the suite stays fast: idle 1 s, absolute 3 s, touch interval 100 ms.
+ * In hybrid mode the cookie keeps its own idle timeout although its session's key lives as long
+ * as the refresh token.
  */
 import type { INestApplication } from '@nestjs/common';
-import { http, login, MATRIX, sleep, storeOption, type StoreKind } from './support/http-helpers.js';
+import { http, login, MATRIX, meStatus, sleep, storeOption, type StoreKind } from './support/http-helpers.js';
+import { bearerStatus, createJwtApp, refreshWith, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
-import { createTestApp, type AdapterName } from './support/test-app.js';
+import { createTestApp, sessionCookieFrom, type AdapterName } from './support/test-app.js';
 
 const IDLE_MS = 1_000;
 const ABSOLUTE_MS = 3_000;
@@ -114,5 +117,52 @@ describe.each(MATRIX)('session timeouts over %s with the %s store', (adapter: Ad
     const last = observations[observations.length - 1];
     const [lastSession] = last.body as Array<{ expiresAt: string }>;
     expect(Date.parse(lastSession.expiresAt)).toBe(deadline);
+  });
+});
+
+describe.each(MATRIX)('hybrid mode idle rules over %s with the %s store', (adapter: AdapterName, store: StoreKind) => {
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    app = await createJwtApp({
+      adapter,
+      mode: 'hybrid',
+      store: storeOption(store, redis.url),
+      // The refresh token outlives the cookie's idle timeout many times over, as with the defaults (30m / 7d).
+      jwt: { accessTokenTtl: '30s', refreshTokenTtl: '30s' },
+      session: { idleTimeout: '1s', absoluteTimeout: '1m', touchInterval: '100ms' },
+    });
+  });
+
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  it('ends a cookie left alone past the idle timeout although its refresh token lives on (row 4)', async () => {
+    const { response, accessToken } = await tokenLogin(app);
+    const loginEndedAt = Date.now();
+    const cookie = sessionCookieFrom(response);
+    expect(await meStatus(app, cookie)).toBe(200);
+
+    await sleep(loginEndedAt + IDLE_MS + 500 - Date.now());
+
+    expect(await meStatus(app, cookie)).toBe(401);
+    expect((await http(app).get('/probe/guarded').set('Cookie', cookie)).status).toBe(401);
+    // The tokens follow the refresh rules, not the cookie's idle timeout.
+    expect(await bearerStatus(app, accessToken)).toBe(200);
+  });
+
+  it('counts a bearer request or a refresh as activity for the cookie, as the README says', async () => {
+    const { response, accessToken, refreshToken } = await tokenLogin(app);
+    const cookie = sessionCookieFrom(response);
+
+    await sleep(IDLE_MS / 2 + 100);
+    expect(await bearerStatus(app, accessToken)).toBe(200);
+    await sleep(IDLE_MS / 2 + 100);
+    expect((await refreshWith(app, refreshToken)).status).toBe(200);
+    await sleep(IDLE_MS / 2 + 100);
+
+    // Well past one idle timeout after login, but never idle for one.
+    expect(await meStatus(app, cookie)).toBe(200);
   });
 });

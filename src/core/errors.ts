@@ -56,6 +56,19 @@ export class SessionStoreUnavailableError extends SessionAuthError {
 /** A session data key or value the store cannot keep. Answered with 400 by the Nest layer. */
 export class InvalidSessionDataError extends SessionAuthError {}
 
+/**
+ * A write would take a session's data past its caps (counted in UTF-8 bytes, where the write
+ * happens). Nothing of the write is stored. Answered with 413 by the Nest layer.
+ */
+export class SessionDataTooLargeError extends InvalidSessionDataError {
+  constructor(limits: { maxKeys: number; maxTotalBytes: number }) {
+    super(
+      `Session data would exceed ${limits.maxKeys} keys or ${limits.maxTotalBytes} bytes (keys and JSON values, UTF-8); ` +
+        'keep large data elsewhere and store a reference.',
+    );
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return cause === undefined ? 'no detail' : String(cause);

@@ -15,7 +15,14 @@ import {
   SessionCookieCodec,
   slotTagForUser,
 } from './session-token.js';
-import type { SessionRecord, SessionStore } from './session-store.js';
+import {
+  DEFAULT_CREATE_OPTIONS,
+  type CreateOptions,
+  type IdleRule,
+  type SessionRecord,
+  type SessionStore,
+  type TouchPolicy,
+} from './session-store.js';
 
 /** One entry of a user's session list. Never carries the token or anything derived from it. */
 export interface SessionInfo {
@@ -45,6 +52,8 @@ export class SessionManager {
 
   private readonly clock: () => number;
   private readonly emit: AuthEventListener;
+  /** Each user's session bound: the default until it becomes the `maxSessionsPerUser` option. */
+  private readonly createOptions: CreateOptions = DEFAULT_CREATE_OPTIONS;
 
   constructor(
     private readonly options: ResolvedSessionOptions,
@@ -170,11 +179,7 @@ export class SessionManager {
    */
   async load(session: Session): Promise<void> {
     if (session.ref === null || session.record !== null) return;
-    const record = await this.store.read(session.ref, {
-      now: this.clock(),
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      touchIntervalMs: this.options.touchIntervalMs,
-    });
+    const record = await this.store.read(session.ref, this.touch(session.via === 'bearer' ? 'refresh-token' : 'last-seen'));
     if (record === null) throw new InvalidSessionError('not-found');
     session.adopt(session.ref, record, { via: session.via, keepChanges: true });
   }
@@ -230,9 +235,10 @@ export class SessionManager {
       session.rejection = error.reason;
       return;
     }
-    const now = this.clock();
+    const touch = this.touch('last-seen');
+    const now = touch.now;
     const ref = refOf(token);
-    const record = await this.store.read(ref, { now, idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs });
+    const record = await this.store.read(ref, touch);
     if (record === null) {
       session.rejection = 'not-found';
     } else if (record.absoluteExpiresAt <= now || record.lastSeenAt + this.options.idleTimeoutMs <= now) {
@@ -263,11 +269,19 @@ export class SessionManager {
       data: session.mergedData(),
       refresh: refresh?.state ?? null,
     };
-    await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs);
+    await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs, this.createOptions);
     const cookie = this.usesCookie;
     session.adopt(ref, record, { token: cookie ? token : null, via: cookie ? 'cookie' : 'bearer' });
     if (cookie) this.issueCookie(session);
     return refresh ? this.families!.issue(session, refresh) : null;
+  }
+
+  /**
+   * A read under the credential's idle rule. The slide is the cookie's idle timeout in every
+   * mode: a bearer read needs no more, as the key already lives as long as its refresh token.
+   */
+  private touch(idleRule: IdleRule): TouchPolicy {
+    return { now: this.clock(), idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs, idleRule };
   }
 
   private issueCookie(session: Session): void {

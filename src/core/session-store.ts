@@ -51,12 +51,29 @@ export interface RefreshGrace {
   sealedNext: string;
 }
 
-/** How a read slides the idle expiry. */
+/**
+ * Which idle rule a read holds the session to. Each credential has its own: in hybrid mode the
+ * session's key lives as long as its refresh token, so the key's TTL alone cannot end an idle cookie.
+ * The rule is judged on the stored values as they were before this read touches them.
+ */
+export type IdleRule =
+  /** A session cookie: alive while `lastSeenAt + idleTimeoutMs > now`. */
+  | 'last-seen'
+  /** A bearer access token: alive while the family's refresh token is unexpired (`refresh.expiresAt > now`). */
+  | 'refresh-token';
+
+/** How a read checks and slides the idle expiry. */
 export interface TouchPolicy {
   now: number;
+  /**
+   * The `last-seen` rule's timeout, and how far a slide moves the expiry from now (never
+   * shortening it, never past the absolute deadline).
+   */
   idleTimeoutMs: number;
   /** Slide only when `lastSeenAt` is at least this old, so a busy session is not rewritten on every request. */
   touchIntervalMs: number;
+  /** Default: `'last-seen'`. A session that fails its rule reads as null and is left as it is, for the other credential. */
+  idleRule?: IdleRule;
 }
 
 /** A partial write: only what a request changed. */
@@ -76,7 +93,8 @@ export interface SessionPatch {
  * - Missing and expired are the same thing: "not found" (null, false, 0), never an error.
  * - Removing something that is not there does nothing and does not throw.
  * - A method rejects only when the store itself fails (network, timeout): then with
- *   SessionStoreUnavailableError, so the caller can answer 503 instead of 401.
+ *   SessionStoreUnavailableError, so the caller can answer 503 instead of 401. The one other
+ *   rejection: SessionDataTooLargeError from `create` and `update` (see SESSION_DATA_LIMITS).
  * - Nothing lives forever: every session expires at its idle or its absolute deadline.
  * - A session that belongs to a user is in that user's index, and leaves it, in the same atomic
  *   step as it is created or destroyed.
@@ -87,17 +105,26 @@ export interface SessionStore {
   /**
    * Reads a session and, in the same round trip, slides its idle expiry when the last slide
    * is at least `touchIntervalMs` old. A slide never shortens the expiry and never passes the
-   * absolute deadline. Null when missing or expired.
+   * absolute deadline. Null when missing, expired, or failing `touch.idleRule` (checked before
+   * the slide, in the same atomic step).
    */
   read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null>;
 
-  /** Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has one. */
-  create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void>;
+  /**
+   * Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has
+   * one. Rejects with SessionDataTooLargeError, storing nothing, when `record.data` is past
+   * SESSION_DATA_LIMITS. A user's session beyond `options.sessionsPerUser` evicts that user's
+   * oldest sessions (by creation) in the same atomic step: they are destroyed, refresh family and
+   * all. Default options: DEFAULT_CREATE_OPTIONS.
+   */
+  create(ref: SessionRef, record: SessionRecord, ttlMs: number, options?: CreateOptions): Promise<void>;
 
   /**
    * Writes only the fields in `patch`, leaving every other field as it is, so concurrent
    * requests that change different keys lose nothing. Returns false and writes nothing when
-   * the session no longer exists: a write never brings a destroyed session back.
+   * the session no longer exists: a write never brings a destroyed session back. Rejects with
+   * SessionDataTooLargeError, writing nothing, when the data would pass SESSION_DATA_LIMITS; the
+   * check and the write are one atomic step, so concurrent updates cannot pass the caps together.
    */
   update(ref: SessionRef, patch: SessionPatch): Promise<boolean>;
 
@@ -111,7 +138,8 @@ export interface SessionStore {
   /**
    * Consumes a refresh token atomically (RFC 9700 §4.14): when `presentedDigest` is the
    * session's current, unexpired refresh token, it is replaced by `next` and the session's
-   * expiry slides as in `read`: 'rotated'. When it is one the session already consumed, the whole
+   * expiry slides as in `read`: 'rotated' (the presented token's own expiry is the idle rule
+   * here, so `touch.idleRule` is not used). When it is one the session already consumed, the whole
    * session is destroyed: 'reused'. Two concurrent calls with one token: at most one 'rotated'.
    * With `grace`, a rotation also remembers the consumed digest, `next` and `grace.sealedNext`
    * until `grace.windowMs` from now; while `next` is still the current token, presenting that
@@ -137,17 +165,68 @@ export interface SessionStore {
   /** Destroys a session and removes it from its user's index. */
   destroy(ref: SessionRef): Promise<void>;
 
-  /** Every live session of a user. Entries whose session has expired are pruned on the way. */
+  /**
+   * A user's live sessions: at most MAX_LISTED_SESSIONS, the most recently created, so listing
+   * is bounded work however many a user has. Entries whose session has expired are pruned on the way.
+   */
   listByUser(userId: string): Promise<SessionRecord[]>;
 
   /** Destroys one session of a user by its public handle. False when the user has no such session. */
   destroyByHandle(userId: string, handle: string): Promise<boolean>;
 
-  /** Destroys every session of a user, except the one with `keepHandle`. Returns how many went. */
+  /**
+   * Destroys every session of a user, except the one with `keepHandle`. Returns how many went.
+   * Every session of the user that exists when it is called ends, also one the user's index no
+   * longer names (a Redis index key evicted or lost in a failover; such a session is not counted,
+   * and is not kept either). Works in bounded batches, never in one unbounded step.
+   */
   destroyByUser(userId: string, keepHandle?: string): Promise<number>;
 }
 
 export const SessionStore = Symbol('SessionStore');
+
+/**
+ * How many sessions one user may hold, and what a login past that does. Only `'evict-oldest'`
+ * for now: the user's oldest sessions (by creation) end, so one account cannot fill a store.
+ */
+export interface SessionsPerUserLimit {
+  limit: number;
+  onLimit: 'evict-oldest';
+}
+
+export interface CreateOptions {
+  sessionsPerUser: SessionsPerUserLimit;
+}
+
+/** Every user's bound until it becomes a module option (`maxSessionsPerUser`). */
+export const DEFAULT_SESSIONS_PER_USER: SessionsPerUserLimit = { limit: 100, onLimit: 'evict-oldest' };
+
+export const DEFAULT_CREATE_OPTIONS: CreateOptions = { sessionsPerUser: DEFAULT_SESSIONS_PER_USER };
+
+/** listByUser returns at most this many sessions, the most recently created. */
+export const MAX_LISTED_SESSIONS = 50;
+
+/**
+ * Caps on one session's data, which every store enforces atomically where it writes (`create`,
+ * `update`), so concurrent writes cannot pass them together. They bound what one client can make
+ * the store hold and every request read back.
+ */
+export const SESSION_DATA_LIMITS = { maxKeys: 1000, maxTotalBytes: 1024 * 1024 } as const;
+
+/** What session data weighs against SESSION_DATA_LIMITS: its keys, and the UTF-8 bytes of keys and values. */
+export function measureSessionData(data: Readonly<Record<string, string>>): { keys: number; bytes: number } {
+  let keys = 0;
+  let bytes = 0;
+  for (const [name, value] of Object.entries(data)) {
+    keys++;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  return { keys, bytes };
+}
+
+export function exceedsSessionDataLimits(size: { keys: number; bytes: number }): boolean {
+  return size.keys > SESSION_DATA_LIMITS.maxKeys || size.bytes > SESSION_DATA_LIMITS.maxTotalBytes;
+}
 
 /** How many consumed refresh tokens a session remembers to recognise reuse (rotateRefreshToken). */
 export const REMEMBERED_REFRESH_TOKENS = 20;

@@ -1,14 +1,11 @@
 import type { AuthUser } from './auth-user.js';
-import { InvalidSessionDataError, type InvalidSessionReason } from './errors.js';
+import { InvalidSessionDataError, SessionDataTooLargeError, type InvalidSessionReason } from './errors.js';
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
 import type { SessionRef, SessionToken } from './session-token.js';
-import type { SessionRecord } from './session-store.js';
+import { exceedsSessionDataLimits, measureSessionData, SESSION_DATA_LIMITS, type SessionRecord } from './session-store.js';
 
 const MAX_KEY_LENGTH = 128;
 const MAX_VALUE_BYTES = 64 * 1024;
-/** Bounds what one client can make the store hold and every request read back. */
-const MAX_KEYS = 1000;
-const MAX_TOTAL_BYTES = 1024 * 1024;
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
 
 /**
@@ -81,14 +78,11 @@ export class Session {
       throw new InvalidSessionDataError(`Session value for "${key}" is over ${MAX_VALUE_BYTES} bytes as JSON; keep large data elsewhere.`);
     }
     this.changes.set(key, text);
-    const data = this.mergedData();
-    const keys = Object.keys(data);
-    const totalBytes = keys.reduce((sum, name) => sum + name.length + data[name].length, 0);
-    if (keys.length > MAX_KEYS || totalBytes > MAX_TOTAL_BYTES) {
+    // An early answer from this request's copy; the store enforces the caps where it writes,
+    // against what concurrent requests have written meanwhile.
+    if (exceedsSessionDataLimits(measureSessionData(this.mergedData()))) {
       this.changes.delete(key);
-      throw new InvalidSessionDataError(
-        `Session data would exceed ${MAX_KEYS} keys or ${MAX_TOTAL_BYTES} bytes; keep large data elsewhere and store a reference.`,
-      );
+      throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     }
   }
 

@@ -40,7 +40,7 @@ function buildStore(options: ResolvedSessionOptions): SessionStore | null {
   if (!('type' in store)) return null;
   if (store.type === 'redis') {
     const { type: _type, ...redisOptions } = store;
-    return new RedisSessionStore(redisOptions);
+    return new RedisSessionStore(redisOptions, { onWarning: (message) => logger.warn(message) });
   }
   if (process.env.NODE_ENV === 'production') {
     logger.warn(

@@ -1,10 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { SessionRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
+import { SessionDataTooLargeError } from '../core/errors.js';
 import {
+  DEFAULT_CREATE_OPTIONS,
+  exceedsSessionDataLimits,
+  MAX_LISTED_SESSIONS,
+  measureSessionData,
   REMEMBERED_REFRESH_TOKENS,
+  SESSION_DATA_LIMITS,
   type ClosableSessionStore,
   type RefreshGrace,
+  type CreateOptions,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -26,7 +33,9 @@ interface Entry {
 /**
  * The zero-configuration store: sessions in this process's memory. For development and tests;
  * it forgets everything on restart and is not shared between instances, so production should
- * use RedisSessionStore.
+ * use RedisSessionStore. Bounded: each user by CreateOptions.sessionsPerUser, the whole store by
+ * maxSessions (least recently used first), so one account can displace at most its own bound of
+ * other sessions.
  */
 export class MemorySessionStore implements ClosableSessionStore {
   private readonly sessions = new Map<string, Entry>();
@@ -53,7 +62,10 @@ export class MemorySessionStore implements ClosableSessionStore {
       this.remove(key);
       return null;
     }
+    // Judged before the slide below moves lastSeenAt, or an idle cookie would pass its own check.
+    if (!passesIdleRule(entry.record, touch)) return null;
     if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) this.slide(entry, touch.idleTimeoutMs, touch.now);
+    this.markUsed(key, entry);
     return copy(entry.record);
   }
 
@@ -85,6 +97,7 @@ export class MemorySessionStore implements ClosableSessionStore {
         ? { digest: presentedDigest, until: touch.now + grace.windowMs, nextDigest: next.digest, sealedNext: grace.sealedNext }
         : undefined;
     this.slide(entry, touch.idleTimeoutMs, touch.now);
+    this.markUsed(key, entry);
     return { outcome: 'rotated', record: copy(entry.record) };
   }
 
@@ -97,9 +110,12 @@ export class MemorySessionStore implements ClosableSessionStore {
     return copy(entry.record);
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
+    if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const key = keyOf(ref);
     this.remove(key);
+    // The user's own bound first, so one account displaces others only while under it.
+    if (record.userId !== null) this.evictOldestOfUser(record.userId, options.sessionsPerUser.limit - 1);
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
     const expiresAt = Math.min(Date.now() + ttlMs, record.absoluteExpiresAt);
     this.sessions.set(key, { record: copy(record), expiresAt, consumedRefresh: [] });
@@ -109,10 +125,14 @@ export class MemorySessionStore implements ClosableSessionStore {
   async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
     const entry = this.live(keyOf(ref), Date.now());
     if (!entry) return false;
+    const data = { ...entry.record.data };
     for (const [name, value] of Object.entries(patch.data ?? {})) {
-      if (value === null) delete entry.record.data[name];
-      else entry.record.data[name] = value;
+      if (value === null) delete data[name];
+      else data[name] = value;
     }
+    // Checked on the data as it is now, in the same synchronous step as the write.
+    if (exceedsSessionDataLimits(measureSessionData(data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
+    entry.record.data = data;
     if (patch.user !== undefined) entry.record.user = patch.user;
     if (patch.refresh !== undefined) entry.record.refresh = { ...patch.refresh };
     return true;
@@ -136,9 +156,11 @@ export class MemorySessionStore implements ClosableSessionStore {
   async listByUser(userId: string): Promise<SessionRecord[]> {
     const now = Date.now();
     const records: SessionRecord[] = [];
-    for (const key of this.indexOf(userId, false)?.values() ?? []) {
+    // The index is in creation order: the newest are at its end.
+    for (const key of [...(this.indexOf(userId, false)?.values() ?? [])].reverse()) {
       const entry = this.live(key, now);
       if (entry) records.push(copy(entry.record));
+      if (records.length === MAX_LISTED_SESSIONS) break;
     }
     return records;
   }
@@ -207,15 +229,41 @@ export class MemorySessionStore implements ClosableSessionStore {
     for (const key of [...this.sessions.keys()]) this.live(key, now);
   }
 
-  /** Sweeps, and if still full drops the oldest session (Map keeps insertion order). */
+  /**
+   * Sweeps, and if still full drops the least recently used session: `sessions` is kept in order
+   * of use (markUsed), so that is its first entry.
+   */
   private makeRoom(): void {
     this.sweep(Date.now());
     while (this.sessions.size >= this.maxSessions) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest === undefined) return;
-      this.remove(oldest);
+      const leastRecentlyUsed = this.sessions.keys().next().value;
+      if (leastRecentlyUsed === undefined) return;
+      this.remove(leastRecentlyUsed);
     }
   }
+
+  /** Moves a session to the most recently used end of `sessions` (Map keeps insertion order). */
+  private markUsed(key: string, entry: Entry): void {
+    this.sessions.delete(key);
+    this.sessions.set(key, entry);
+  }
+
+  /** Destroys a user's oldest sessions (the index is in creation order) until `keep` are left. */
+  private evictOldestOfUser(userId: string, keep: number): void {
+    const index = this.indexOf(userId, false);
+    while (index && index.size > Math.max(0, keep)) {
+      const oldest = index.values().next().value;
+      if (oldest === undefined) return;
+      if (this.sessions.has(oldest)) this.remove(oldest);
+      else index.delete(index.keys().next().value!);
+    }
+  }
+}
+
+/** The credential's idle rule (see IdleRule), on the record as stored before this read. */
+function passesIdleRule(record: SessionRecord, touch: TouchPolicy): boolean {
+  if (touch.idleRule === 'refresh-token') return record.refresh != null && touch.now < record.refresh.expiresAt;
+  return touch.now < record.lastSeenAt + touch.idleTimeoutMs;
 }
 
 function keyOf(ref: SessionRef): string {

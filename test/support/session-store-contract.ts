@@ -200,6 +200,56 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
       });
     });
 
+    describe('idle rules, judged before the read touches the session', () => {
+      const idleFor = (ms: number) => ({ createdAt: Date.now() - ms, lastSeenAt: Date.now() - ms });
+
+      it("'last-seen' reads null once lastSeenAt + idleTimeoutMs has passed, even when a slide is due and the key lives on", async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), { ...idleFor(2_000), refresh: refreshState() });
+        const cookieRead = { now: Date.now(), idleTimeoutMs: 1_000, touchIntervalMs: 0, idleRule: 'last-seen' as const };
+
+        expect(await store.read(ref, cookieRead)).toBeNull();
+        expect(await store.read(ref, { ...cookieRead, now: Date.now() })).toBeNull();
+
+        // The session itself is left for its other credential, untouched.
+        expect(await store.read(ref, peek())).toEqual(record);
+      });
+
+      it("'last-seen' is the default rule", async () => {
+        const { ref } = await createUserSession(uniqueUserId(), idleFor(2_000));
+
+        expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 1_000, touchIntervalMs: 0 })).toBeNull();
+      });
+
+      it("'last-seen' reads and slides a session used within its idle timeout", async () => {
+        const { ref } = await createUserSession(uniqueUserId(), idleFor(500));
+        const now = Date.now();
+
+        const read = await store.read(ref, { now, idleTimeoutMs: 1_000, touchIntervalMs: 0, idleRule: 'last-seen' });
+
+        expect(read?.lastSeenAt).toBe(now);
+      });
+
+      it("'refresh-token' reads a session idle past idleTimeoutMs while its refresh token is unexpired, and slides it", async () => {
+        const { ref } = await createUserSession(uniqueUserId(), { ...idleFor(2_000), refresh: refreshState(60_000) });
+        const now = Date.now();
+
+        const read = await store.read(ref, { now, idleTimeoutMs: 1_000, touchIntervalMs: 0, idleRule: 'refresh-token' });
+
+        expect(read?.lastSeenAt).toBe(now);
+      });
+
+      it("'refresh-token' reads null once the refresh token has expired, or when there is none, however recent lastSeenAt is", async () => {
+        const expired = { digest: refreshState().digest, expiresAt: Date.now() - 1 };
+        const dead = await createUserSession(uniqueUserId(), { refresh: expired });
+        const none = await createUserSession(uniqueUserId());
+        const bearerRead = () => ({ now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs: 0, idleRule: 'refresh-token' as const });
+
+        expect(await store.read(dead.ref, bearerRead())).toBeNull();
+        expect(await store.read(none.ref, bearerRead())).toBeNull();
+        expect(await store.read(dead.ref, peek())).toEqual(dead.record);
+      });
+    });
+
     describe('expiry', () => {
       it('a session created with ttlMs 300 is gone after 500 ms', async () => {
         const { ref } = await createUserSession(uniqueUserId(), {}, 300);
@@ -327,6 +377,73 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         expect(await store.update(ref, { data: { late: '"write"' } })).toBe(false);
 
         expect(await store.read(ref, peek())).toBeNull();
+      });
+    });
+
+    describe('data caps, enforced where the write happens', () => {
+      /** SESSION_DATA_LIMITS.maxTotalBytes, as documented. */
+      const maxTotalBytes = 1024 * 1024;
+      /** By name, so this suite also runs (and fails for the right reason) against a store without the caps. */
+      const SessionDataTooLargeError = expect.objectContaining({ name: 'SessionDataTooLargeError' });
+      const utf8Bytes = (data: Record<string, string>) =>
+        Object.entries(data).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+      /** A JSON string of `count` '€' signs: 3 UTF-8 bytes each but one UTF-16 character. */
+      const euros = (count: number) => JSON.stringify('€'.repeat(count));
+
+      it('counts UTF-8 bytes: an update that would take the data past maxTotalBytes rejects and writes nothing of itself', async () => {
+        // 200,002 characters but 600,002 bytes: a second such value passes 1 MiB only in bytes.
+        const { ref } = await createUserSession(uniqueUserId(), { data: { a: euros(200_000) } });
+        expect(await store.update(ref, { data: { c: '2' } })).toBe(true);
+
+        await expect(store.update(ref, { data: { b: euros(200_000), small: '1' } })).rejects.toEqual(SessionDataTooLargeError);
+        expect((await store.read(ref, peek()))?.data).toEqual({ a: euros(200_000), c: '2' });
+
+        // A patch that deletes as much as it adds fits, and is written whole.
+        expect(await store.update(ref, { data: { b: euros(200_000), a: null, small: '1' } })).toBe(true);
+        expect((await store.read(ref, peek()))?.data).toEqual({ b: euros(200_000), c: '2', small: '1' });
+      });
+
+      it('a rejected update leaves the data exactly as it was, the user and refresh state too', async () => {
+        const { ref, record } = await createUserSession(uniqueUserId(), { data: { a: euros(300_000) }, refresh: refreshState() });
+
+        await expect(store.update(ref, { data: { b: euros(100_000), a: '1' } })).resolves.toBe(true);
+        await expect(store.update(ref, { data: { c: euros(300_000), d: euros(300_000) }, user: '{"id":"x"}' })).rejects.toEqual(
+          SessionDataTooLargeError,
+        );
+
+        expect(await store.read(ref, peek())).toEqual({ ...record, data: { a: '1', b: euros(100_000) } });
+      });
+
+      it('40 concurrent updates of 30,000-byte values: exactly as many succeed as fit under maxTotalBytes, the rest reject', async () => {
+        const { ref } = await createUserSession(uniqueUserId());
+        const value = JSON.stringify('x'.repeat(29_998));
+        const names = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+        const fits = Math.floor(maxTotalBytes / (3 + value.length));
+        expect(fits).toBe(34);
+
+        const results = await Promise.allSettled(names.map((name) => store.update(ref, { data: { [name]: value } })));
+
+        const accepted = results.filter((result) => result.status === 'fulfilled');
+        const rejected = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+        expect(accepted).toHaveLength(fits);
+        expect(accepted.every((result) => result.status === 'fulfilled' && result.value === true)).toBe(true);
+        expect(rejected).toHaveLength(40 - fits);
+        for (const reason of rejected) expect(reason).toEqual(SessionDataTooLargeError);
+        const stored = (await store.read(ref, peek()))!.data;
+        expect(Object.keys(stored)).toHaveLength(fits);
+        expect(utf8Bytes(stored)).toBeLessThanOrEqual(maxTotalBytes);
+      });
+
+      it('create rejects data past the caps and stores nothing', async () => {
+        const userId = uniqueUserId();
+        const ref = userRef(userId);
+
+        await expect(store.create(ref, makeRecord(userId, { data: { a: euros(200_000), b: euros(200_000) } }), HOUR)).rejects.toEqual(
+          SessionDataTooLargeError,
+        );
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(userId)).toEqual([]);
       });
     });
 
@@ -465,6 +582,79 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         await store.destroy(ref);
 
         expect(await store.listByUser(userId)).toEqual([]);
+      });
+    });
+
+    describe('bounds per user', () => {
+      const bound = (limit: number) => ({ sessionsPerUser: { limit, onLimit: 'evict-oldest' as const } });
+
+      it("a user's session beyond sessionsPerUser destroys that user's oldest ones, refresh families and all, and no one else's", async () => {
+        const userId = uniqueUserId();
+        const other = await createUserSession(uniqueUserId());
+        const created: Array<{ ref: SessionRef; record: SessionRecord; refresh: RefreshState }> = [];
+        for (let i = 0; i < 5; i++) {
+          const refresh = refreshState();
+          const ref = userRef(userId);
+          const record = makeRecord(userId, { refresh, absoluteExpiresAt: Date.now() + HOUR + i });
+          await store.create(ref, record, HOUR, bound(3));
+          created.push({ ref, record, refresh });
+        }
+
+        for (const { ref, refresh } of created.slice(0, 2)) {
+          expect(await store.read(ref, peek())).toBeNull();
+          expect(await store.rotateRefreshToken(ref, refresh.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+        }
+        for (const { ref } of created.slice(2)) expect(await store.read(ref, peek())).not.toBeNull();
+        expect(handlesOf(await store.listByUser(userId))).toEqual(handlesOf(created.slice(2).map(({ record }) => record)));
+        expect(await store.read(other.ref, peek())).toEqual(other.record);
+      });
+
+      it('without options every user is bounded by DEFAULT_SESSIONS_PER_USER (100): the 101st session ends the first', async () => {
+        const userId = uniqueUserId();
+        const refs: SessionRef[] = [];
+        for (let i = 0; i < 101; i++) {
+          const ref = userRef(userId);
+          await store.create(ref, makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i }), HOUR);
+          refs.push(ref);
+        }
+
+        expect(await store.read(refs[0], peek())).toBeNull();
+        expect(await store.read(refs[1], peek())).not.toBeNull();
+        expect(await store.read(refs[100], peek())).not.toBeNull();
+        expect(await store.destroyByUser(userId)).toBe(100);
+        for (const ref of [refs[1], refs[50], refs[100]]) expect(await store.read(ref, peek())).toBeNull();
+      });
+
+      it('listByUser returns at most 50 sessions, the most recently created', async () => {
+        const userId = uniqueUserId();
+        const records: SessionRecord[] = [];
+        for (let i = 0; i < 60; i++) {
+          const record = makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i });
+          await store.create(userRef(userId), record, HOUR);
+          records.push(record);
+        }
+
+        const listed = await store.listByUser(userId);
+
+        expect(listed).toHaveLength(50);
+        expect(handlesOf(listed)).toEqual(handlesOf(records.slice(10)));
+      });
+
+      it('destroyByUser with keepHandle keeps that session however many others go', async () => {
+        const userId = uniqueUserId();
+        const refs: SessionRef[] = [];
+        for (let i = 0; i < 100; i++) {
+          const ref = userRef(userId);
+          const record = makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i });
+          await store.create(ref, record, HOUR);
+          refs.push(ref);
+        }
+        const kept = (await store.read(refs[37], peek()))!;
+
+        expect(await store.destroyByUser(userId, kept.handle)).toBe(99);
+
+        expect(await store.read(refs[37], peek())).toEqual(kept);
+        expect(await store.listByUser(userId)).toEqual([kept]);
       });
     });
 

@@ -72,7 +72,7 @@ export class TokenFamilies {
       session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
       return;
     }
-    const record = await this.store.read(ref, this.touch(this.clock()));
+    const record = await this.store.read(ref, this.bearerRead(this.clock()));
     if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';
     else session.adopt(ref, record, { via: 'bearer' });
   }
@@ -154,6 +154,15 @@ export class TokenFamilies {
   /** With the cookie transport the cookie is the only place a refresh token is taken from. */
   private presentedToken(request: RequestFacts, bodyToken: unknown): unknown {
     return this.refreshCookie ? this.refreshCookie.read(request) : bodyToken;
+  }
+
+  /**
+   * A bearer request lives by its family: the refresh token must be unexpired. It slides only as
+   * far as the cookie's idle timeout (it counts as activity for a hybrid cookie); the key already
+   * lives as long as the refresh token, from its creation or last rotation.
+   */
+  private bearerRead(now: number): TouchPolicy {
+    return { now, idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs, idleRule: 'refresh-token' };
   }
 
   private touch(now: number): TouchPolicy {

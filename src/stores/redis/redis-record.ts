@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../../core/session-store.js';
+import { measureSessionData, type SessionRecord } from '../../core/session-store.js';
 
 /** Hash fields of a stored session. Data keys get a prefix so they can never collide with metadata. */
 const DATA_PREFIX = 'd:';
@@ -21,6 +21,9 @@ export function recordToFields(record: SessionRecord): string[] {
   ];
   if (record.refresh) fields.push('rt', record.refresh.digest, 'rx', String(record.refresh.expiresAt));
   for (const [name, value] of Object.entries(record.data)) fields.push(dataField(name), value);
+  // The data's size, which PATCH keeps up to date to enforce SESSION_DATA_LIMITS cheaply.
+  const size = measureSessionData(record.data);
+  fields.push('db', String(size.bytes), 'dk', String(size.keys));
   return fields;
 }
 

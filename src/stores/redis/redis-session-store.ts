@@ -1,7 +1,8 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { SessionConfigurationError, SessionStoreUnavailableError } from '../../core/errors.js';
-import { slotTagForUser, type SessionRef } from '../../core/session-token.js';
+import type { Cluster, Redis } from 'ioredis';
+import { SessionConfigurationError, SessionDataTooLargeError } from '../../core/errors.js';
+import { randomToken, slotTagForUser, type SessionRef } from '../../core/session-token.js';
 import type { RedisStoreOptions } from '../../core/store-options.js';
+import { closeOwnedClient, connect, guarded, warnUnlessNoEviction } from './redis-connection.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
@@ -11,13 +12,20 @@ import {
   READ_AND_TOUCH,
   READ_MANY,
   RENAME,
+  REVOKE_EPOCH,
   type RedisScript,
 } from './redis-scripts.js';
 import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS, ROTATE_REFRESH } from './refresh-scripts.js';
 import {
+  DEFAULT_CREATE_OPTIONS,
+  exceedsSessionDataLimits,
+  MAX_LISTED_SESSIONS,
+  measureSessionData,
   REMEMBERED_REFRESH_TOKENS,
+  SESSION_DATA_LIMITS,
   type ClosableSessionStore,
   type RefreshGrace,
+  type CreateOptions,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -27,10 +35,18 @@ import {
 
 export type RedisSessionStoreOptions = RedisStoreOptions;
 
-const MAX_DESTROY_ROUNDS = 3;
+/**
+ * Hands the store's start-up warnings (a Redis that may evict keys) to the app's logger; by
+ * default they go to process.emitWarning.
+ */
+export type StoreWarningListener = (message: string) => void;
 
-/** Connection defaults for clients the store makes: fail fast instead of queueing while Redis is away. */
-const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
+/** How many index entries one call reads or one destroy script handles: bounded work per call. */
+const INDEX_PAGE_SIZE = 100;
+/** Far more than the per-user bound lets an index hold; only stops a loop that cannot end. */
+const MAX_INDEX_PAGES = 100;
+/** A user's epoch is random, never a counter: a lost epoch key restarted at 0 could revive sessions. */
+const EPOCH_BYTES = 12;
 
 type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
@@ -41,19 +57,11 @@ type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>
  */
 export class RedisSessionStore implements ClosableSessionStore {
   readonly client: Redis | Cluster;
-  private readonly ownsClient: boolean;
+  private readonly ownsClient!: boolean;
   readonly keyPrefix: string;
   private readonly operationTimeoutMs: number;
 
-  constructor(options: RedisSessionStoreOptions) {
-    const sources = [options.url, options.options, options.client].filter((source) => source !== undefined);
-    if (sources.length !== 1) {
-      throw new SessionConfigurationError(
-        'store',
-        `was given ${sources.length} Redis connection sources`,
-        'Give exactly one of `url`, `options` or `client`.',
-      );
-    }
+  constructor(options: RedisSessionStoreOptions, collaborators: { onWarning?: StoreWarningListener } = {}) {
     this.keyPrefix = options.keyPrefix ?? 'sess:';
     if (/[{}]/.test(this.keyPrefix)) {
       throw new SessionConfigurationError(
@@ -63,38 +71,40 @@ export class RedisSessionStore implements ClosableSessionStore {
       );
     }
     this.operationTimeoutMs = options.operationTimeoutMs ?? 2_000;
-    this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      (options.url !== undefined
-        ? new Redis(options.url, OWNED_CLIENT_DEFAULTS)
-        : new Redis({ ...OWNED_CLIENT_DEFAULTS, ...options.options }));
-    // Without a listener ioredis reports connection errors as unhandled; the store reports them per operation instead.
-    if (this.ownsClient) this.client.on('error', () => undefined);
+    ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
     for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
+    const onWarning = collaborators.onWarning ?? ((message: string) => process.emitWarning(message, 'SessionStoreWarning'));
+    void warnUnlessNoEviction(this.client, this.operationTimeoutMs, onWarning);
   }
 
   async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
     const flat = (await this.run('read', READ_AND_TOUCH, [
       this.sessionKey(ref),
+      this.epochKey(ref.tag),
       touch.now,
       touch.idleTimeoutMs,
       touch.touchIntervalMs,
+      touch.idleRule ?? 'last-seen',
     ])) as string[] | null;
     return flat ? fieldsToRecord(flat) : null;
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
+    if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
     await this.run('create', CREATE, [
       this.sessionKey(ref),
       this.indexKey(ref.tag),
+      this.epochKey(ref.tag),
       ttlMs,
       Date.now(),
       member,
       record.absoluteExpiresAt,
+      options.sessionsPerUser.limit,
+      this.sessionKey({ tag: ref.tag, digest: '' }),
+      randomToken(EPOCH_BYTES),
       ...recordToFields(record),
     ]);
   }
@@ -108,7 +118,9 @@ export class RedisSessionStore implements ClosableSessionStore {
     }
     if (patch.user !== undefined) set.push('user', patch.user);
     if (patch.refresh !== undefined) set.push('rt', patch.refresh.digest, 'rx', String(patch.refresh.expiresAt));
-    const updated = await this.run('update', PATCH, [this.sessionKey(ref), set.length / 2, ...set, ...unset]);
+    const { maxKeys, maxTotalBytes } = SESSION_DATA_LIMITS;
+    const updated = await this.run('update', PATCH, [this.sessionKey(ref), maxKeys, maxTotalBytes, set.length / 2, ...set, ...unset]);
+    if (updated === -1) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     return updated === 1;
   }
 
@@ -117,8 +129,10 @@ export class RedisSessionStore implements ClosableSessionStore {
       this.sessionKey(from),
       this.sessionKey(to),
       this.indexKey(from.tag),
+      this.epochKey(from.tag),
       from.digest,
       to.digest,
+      Date.now(),
     ]);
     return renamed === 1;
   }
@@ -133,6 +147,7 @@ export class RedisSessionStore implements ClosableSessionStore {
     const [outcome, flat, sealedNext] = (await this.run('refresh', ROTATE_REFRESH, [
       this.sessionKey(ref),
       this.indexKey(ref.tag),
+      this.epochKey(ref.tag),
       presentedDigest,
       next.digest,
       next.expiresAt,
@@ -165,11 +180,13 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
-    const { indexKey, entries } = await this.readIndex(userId);
+    // Highest deadline first: the most recently created.
+    const { indexKey, entries } = await this.readIndex(userId, { from: 0, count: MAX_LISTED_SESSIONS, newestFirst: true });
     if (entries.length === 0) return [];
     const replies = (await this.run('list', READ_MANY, [
-      entries.length + 1,
+      entries.length + 2,
       indexKey,
+      this.epochKey(slotTagForUser(userId)),
       ...entries.map((entry) => entry.sessionKey),
       ...entries.map((entry) => entry.member),
     ])) as string[][];
@@ -179,38 +196,36 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   async destroyByHandle(userId: string, handle: string): Promise<boolean> {
-    const { indexKey, entries } = await this.readIndex(userId);
-    const entry = entries.find((candidate) => candidate.handle === handle);
-    if (!entry) return false;
-    return (await this.destroyEntries(userId, indexKey, [entry])) === 1;
+    const found = await this.findInIndex(userId, handle);
+    return found !== null && (await this.destroyEntries(userId, found.indexKey, [found.entry])) === 1;
   }
 
   async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
-    // A session rotated between reading the index and the script has a new digest the script
-    // did not get; reading again until nothing is left makes sure it goes too.
+    // First, in one step, every session of the user made until now is revoked, named by the
+    // index or not (an evicted index key, a failover that lost a write). A kept session the
+    // index has lost cannot be told apart and goes too.
+    const tag = slotTagForUser(userId);
+    const kept = keepHandle === undefined ? null : await this.findInIndex(userId, keepHandle);
+    const keptKey = kept ? [kept.entry.sessionKey] : [];
+    await this.run('revoke', REVOKE_EPOCH, [1 + keptKey.length, this.epochKey(tag), ...keptKey, randomToken(EPOCH_BYTES)]);
+    // Then what the index names is deleted, one page per script, reading the index again each time: what a batch destroyed has left
+    // it, and a session rotated meanwhile shows up under its new digest in a later page.
     let destroyed = 0;
-    for (let round = 0; round < MAX_DESTROY_ROUNDS; round++) {
-      const { indexKey, entries } = await this.readIndex(userId);
-      const doomed = entries.filter((entry) => entry.handle !== keepHandle);
-      if (doomed.length === 0) break;
+    let previous = '';
+    for (let batch = 0; batch < MAX_INDEX_PAGES; batch++) {
+      const { indexKey, entries } = await this.readIndex(userId, { from: 0, count: INDEX_PAGE_SIZE + 1 });
+      const doomed = entries.filter((entry) => entry.handle !== keepHandle).slice(0, INDEX_PAGE_SIZE);
+      const members = doomed.map((entry) => entry.member).join(' ');
+      // Nothing left, or nothing the last batch could remove (entries of another user's sessions).
+      if (doomed.length === 0 || members === previous) break;
+      previous = members;
       destroyed += await this.destroyEntries(userId, indexKey, doomed);
     }
     return destroyed;
   }
 
   async close(): Promise<void> {
-    if (!this.ownsClient || this.client.status === 'end') return;
-    // QUIT on a connection that is not up would leave ioredis reconnecting; drop it instead.
-    if (this.client.status !== 'ready') {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      // Already disconnected (Redis down at shutdown): nothing left to close gracefully.
-      this.client.disconnect();
-    }
+    if (this.ownsClient) await closeOwnedClient(this.client);
   }
 
   private destroyEntries(userId: string, indexKey: string, entries: IndexEntry[]): Promise<number> {
@@ -223,11 +238,30 @@ export class RedisSessionStore implements ClosableSessionStore {
     ]) as Promise<number>;
   }
 
-  /** The user's index as parsed entries; every key in them shares the user's slot tag. */
-  private async readIndex(userId: string): Promise<{ indexKey: string; entries: IndexEntry[] }> {
+  /** The index entry with `handle`, looked for page by page so an index of any size costs bounded work per call. */
+  private async findInIndex(userId: string, handle: string): Promise<{ indexKey: string; entry: IndexEntry } | null> {
+    for (let from = 0; from < MAX_INDEX_PAGES * INDEX_PAGE_SIZE; from += INDEX_PAGE_SIZE) {
+      const { indexKey, entries } = await this.readIndex(userId, { from, count: INDEX_PAGE_SIZE });
+      const entry = entries.find((candidate) => candidate.handle === handle);
+      if (entry) return { indexKey, entry };
+      if (entries.length < INDEX_PAGE_SIZE) return null;
+    }
+    return null;
+  }
+
+  /**
+   * One page of the user's index, oldest first unless `newestFirst`, as parsed entries; every key
+   * in them shares the user's slot tag.
+   */
+  private async readIndex(
+    userId: string,
+    page: { from: number; count: number; newestFirst?: boolean },
+  ): Promise<{ indexKey: string; entries: IndexEntry[] }> {
     const tag = slotTagForUser(userId);
     const indexKey = this.indexKey(tag);
-    const members = (await this.guard('list', this.client.zrange(indexKey, 0, -1))) as string[];
+    const to = page.from + page.count - 1;
+    const reading = page.newestFirst ? this.client.zrevrange(indexKey, page.from, to) : this.client.zrange(indexKey, page.from, to);
+    const members = (await this.guard('list', reading)) as string[];
     const entries = members.flatMap((member): IndexEntry[] => {
       const dot = member.indexOf('.');
       if (dot <= 0) return [];
@@ -246,28 +280,18 @@ export class RedisSessionStore implements ClosableSessionStore {
     return `${this.keyPrefix}{${tag}}:u`;
   }
 
+  /** The user's epoch (see REVOKED_BY_EPOCH in redis-user-scripts.ts). */
+  private epochKey(tag: string): string {
+    return `${this.keyPrefix}{${tag}}:g`;
+  }
+
   private run(operation: string, script: RedisScript, keysAndArgs: Array<string | number>): Promise<unknown> {
     const runner = (this.client as unknown as Record<string, ScriptRunner>)[script.name];
     return this.guard(operation, runner.apply(this.client, keysAndArgs));
   }
 
-  /** Bounds an operation by operationTimeoutMs and reports any failure as the store being unavailable. */
-  private async guard<T>(operation: string, pending: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.operationTimeoutMs} ms`)),
-        this.operationTimeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([pending, timeout]);
-    } catch (error) {
-      pending.catch(() => undefined);
-      throw new SessionStoreUnavailableError(operation, error);
-    } finally {
-      clearTimeout(timer);
-    }
+  private guard<T>(operation: string, pending: Promise<T>): Promise<T> {
+    return guarded(operation, pending, this.operationTimeoutMs);
   }
 }
 

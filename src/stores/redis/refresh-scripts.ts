@@ -1,4 +1,5 @@
 import type { RedisScript } from './redis-scripts.js';
+import { REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 
 /**
  * The Lua scripts for refresh token families, beside the session scripts in redis-scripts.ts
@@ -9,7 +10,7 @@ import type { RedisScript } from './redis-scripts.js';
  */
 
 /**
- * KEYS: session, index. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
+ * KEYS: session, index, the user's epoch. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
  * session digest, how many consumed digests to remember, grace window ms (0: off), sealed next.
  * Refresh token rotation (RFC 9700 §4.14) in one atomic step: the current token is swapped for
  * the next one; a token the session already consumed destroys the session (reuse detection),
@@ -18,8 +19,9 @@ import type { RedisScript } from './redis-scripts.js';
  */
 export const ROTATE_REFRESH: RedisScript = {
   name: 'sessionAuthRotateRefresh',
-  numberOfKeys: 2,
-  lua: `
+  numberOfKeys: 3,
+  lua: `${REVOKED_BY_EPOCH}
+if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[3]) then return {'invalid'} end
 local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc', 'rp', 'rg', 'rn', 'rb')
 local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
 local now = tonumber(ARGV[4])

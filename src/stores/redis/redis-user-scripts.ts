@@ -1,0 +1,85 @@
+/** The Lua scripts over a user's index and epoch: list and destroy (layout: redis-scripts.ts). */
+import type { RedisScript } from './redis-scripts.js';
+
+/**
+ * Lua: revoke-all must hold even when the index no longer names every session (its key evicted,
+ * or lost in a failover). Each user has an epoch key `<prefix>{tag}:g`, a random value that every
+ * session of the user copies into its field g at creation; revoke-all replaces it. A session whose
+ * g is not the current epoch, or whose epoch key is gone, is revoked. Anonymous sessions have no g.
+ */
+export const REVOKED_BY_EPOCH = `
+local function revokedByEpoch(sessionEpoch, epochKey)
+  if not sessionEpoch or sessionEpoch == '' then return false end
+  return redis.call('GET', epochKey) ~= sessionEpoch
+end
+`;
+
+/**
+ * KEYS: the user's epoch, then optionally the session to keep. ARGV: the new epoch.
+ * Revokes every session of the user at once by replacing the epoch (keeping its TTL, which
+ * already covers the user's longest-living session); the kept session, if still current, moves
+ * to the new epoch. Without an epoch key every session of the user already reads as revoked.
+ */
+export const REVOKE_EPOCH: RedisScript = {
+  name: 'sessionAuthRevokeEpoch',
+  numberOfKeys: undefined,
+  lua: `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local keep = #KEYS > 1 and redis.call('HGET', KEYS[2], 'g') == current
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+if keep then redis.call('HSET', KEYS[2], 'g', ARGV[1]) end
+return 1
+`,
+};
+
+/**
+ * KEYS: index, then the sessions to destroy. ARGV: for each session its digest and its index
+ * member ('' when unknown), then as last argument the user id the sessions must belong to
+ * ('' for any). Destroys each session and drops its index entry, and drops entries whose
+ * session has already expired; returns how many sessions existed.
+ */
+export const DESTROY: RedisScript = {
+  name: 'sessionAuthDestroy',
+  numberOfKeys: undefined,
+  lua: `
+local owner = ARGV[#ARGV]
+local destroyed = 0
+for i = 2, #KEYS do
+  local digest, member = ARGV[2 * i - 3], ARGV[2 * i - 2]
+  local handle = redis.call('HGET', KEYS[i], 'h')
+  local user = redis.call('HGET', KEYS[i], 'u')
+  if handle and (owner == '' or user == owner) then
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', KEYS[1], handle .. '.' .. digest)
+    destroyed = destroyed + 1
+  elseif not handle and member ~= '' then
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
+return destroyed
+`,
+};
+
+/**
+ * KEYS: index, the user's epoch, then sessions. ARGV: the index members matching the sessions,
+ * in order. Returns each session's fields (empty when gone or revoked) and prunes index entries
+ * of missing ones; a session revoked by the epoch is deleted on the way.
+ */
+export const READ_MANY: RedisScript = {
+  name: 'sessionAuthReadMany',
+  numberOfKeys: undefined,
+  lua: `${REVOKED_BY_EPOCH}
+local result = {}
+for i = 3, #KEYS do
+  local fields = redis.call('HGETALL', KEYS[i])
+  if #fields > 0 and revokedByEpoch(redis.call('HGET', KEYS[i], 'g'), KEYS[2]) then
+    redis.call('DEL', KEYS[i])
+    fields = {}
+  end
+  if #fields == 0 then redis.call('ZREM', KEYS[1], ARGV[i - 2]) end
+  result[i - 2] = fields
+end
+return result
+`,
+};

@@ -1,0 +1,130 @@
+/** The Lua scripts that create and write a session (layout: redis-scripts.ts). */
+import type { RedisScript } from './redis-scripts.js';
+import { REVOKED_BY_EPOCH } from './redis-user-scripts.js';
+
+/**
+ * KEYS: session, index, the user's epoch. ARGV: ttlMs, now, indexMember ('' when anonymous),
+ * absoluteDeadline, sessionsPerUser limit, the key prefix of the user's sessions
+ * (`<prefix>{tag}:s:`), a fresh epoch, then field/value pairs. Creates the session, expiring at
+ * the earlier of ttl and deadline. A user's session copies the user's epoch (starting it with the
+ * fresh one if there is none) and is indexed; index and epoch live at least until its deadline.
+ * Entries past their absolute deadline are pruned on the way, and the user's oldest sessions
+ * (lowest deadline, i.e. created first) beyond the limit are destroyed. Their keys are built here
+ * from the prefix: they carry the same {tag}, so the same slot.
+ */
+export const CREATE: RedisScript = {
+  name: 'sessionAuthCreate',
+  numberOfKeys: 3,
+  lua: `
+local now = tonumber(ARGV[2])
+local deadline = tonumber(ARGV[4])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
+if ARGV[3] ~= '' then
+  local epoch = redis.call('GET', KEYS[3])
+  if not epoch then
+    epoch = ARGV[7]
+    redis.call('SET', KEYS[3], epoch, 'PX', math.max(1, deadline - now))
+  end
+  redis.call('HSET', KEYS[1], 'g', epoch)
+  if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[3], deadline - now) end
+  redis.call('ZADD', KEYS[2], deadline, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+  if excess > 0 then
+    for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
+      if excess > 0 and member ~= ARGV[3] then
+        local digest = string.match(member, '^[^.]*%.(.+)$')
+        if digest then redis.call('DEL', ARGV[6] .. digest) end
+        redis.call('ZREM', KEYS[2], member)
+        excess = excess - 1
+      end
+    end
+  end
+  if redis.call('PTTL', KEYS[2]) < deadline - now then
+    redis.call('PEXPIRE', KEYS[2], deadline - now)
+  end
+end
+return 1
+`,
+};
+
+/**
+ * KEYS: session. ARGV: maxKeys, maxTotalBytes, number of field/value pairs to set, the pairs,
+ * then fields to delete.
+ * Writes only what changed; writes nothing if the session is gone, so a late write cannot
+ * resurrect a destroyed session. The data caps (SESSION_DATA_LIMITS) are checked here, on the
+ * data as it is now, so concurrent writes cannot pass them together: -1 and nothing written when
+ * the write would. The data's size is kept in fields db (bytes of names and values) and dk
+ * (keys), so a write costs only what it changes.
+ */
+export const PATCH: RedisScript = {
+  name: 'sessionAuthPatch',
+  numberOfKeys: 1,
+  lua: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local size = redis.call('HMGET', KEYS[1], 'db', 'dk')
+local bytes, keys = tonumber(size[1]), tonumber(size[2])
+if bytes == nil or keys == nil then
+  -- A session written before the size fields existed: measure it once.
+  bytes, keys = 0, 0
+  local fields = redis.call('HGETALL', KEYS[1])
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'd:' then
+      bytes = bytes + #fields[i] - 2 + #fields[i + 1]
+      keys = keys + 1
+    end
+  end
+end
+local function weigh(field, value)
+  if string.sub(field, 1, 2) ~= 'd:' then return end
+  if redis.call('HEXISTS', KEYS[1], field) == 1 then
+    bytes = bytes - (#field - 2) - redis.call('HSTRLEN', KEYS[1], field)
+    keys = keys - 1
+  end
+  if value then
+    bytes = bytes + #field - 2 + #value
+    keys = keys + 1
+  end
+end
+local count = tonumber(ARGV[3])
+local lastPair = 3 + count * 2
+for i = 4, lastPair, 2 do weigh(ARGV[i], ARGV[i + 1]) end
+for i = lastPair + 1, #ARGV do weigh(ARGV[i], nil) end
+if keys > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2]) then return -1 end
+if count > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, lastPair)) end
+if #ARGV > lastPair then redis.call('HDEL', KEYS[1], unpack(ARGV, lastPair + 1)) end
+redis.call('HSET', KEYS[1], 'db', bytes, 'dk', keys)
+return 1
+`,
+};
+
+/**
+ * KEYS: old session, new session, index, the user's epoch. ARGV: old digest, new digest, now.
+ * Moves a session to a new token (RENAME keeps the TTL) and updates its index entry, which it may
+ * have to recreate (a lost index key): the index then lives until the session's deadline. A
+ * session revoked by the epoch is not moved but deleted.
+ */
+export const RENAME: RedisScript = {
+  name: 'sessionAuthRename',
+  numberOfKeys: 4,
+  lua: `${REVOKED_BY_EPOCH}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[4]) then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('RENAME', KEYS[1], KEYS[2])
+local state = redis.call('HMGET', KEYS[2], 'h', 'u', 'a')
+local handle, user, deadline = state[1], state[2], tonumber(state[3])
+if handle and user and user ~= '' then
+  local score = redis.call('ZSCORE', KEYS[3], handle .. '.' .. ARGV[1])
+  redis.call('ZREM', KEYS[3], handle .. '.' .. ARGV[1])
+  redis.call('ZADD', KEYS[3], score or deadline, handle .. '.' .. ARGV[2])
+  local ttl = deadline - tonumber(ARGV[3])
+  if ttl > 0 and redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
+end
+return 1
+`,
+};
