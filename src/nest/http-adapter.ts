@@ -25,10 +25,11 @@ export function requestFacts(request: HttpRequestLike): RequestFacts {
   const cookie = request.headers.cookie;
   const userAgent = request.headers['user-agent'];
   const authorization = request.headers.authorization;
+  const https = request.protocol === 'https';
   return {
     cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
     authorization: typeof authorization === 'string' ? authorization : undefined,
-    https: request.protocol === 'https',
+    https,
     userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     ip: request.ip,
     fetch: {
@@ -36,6 +37,7 @@ export function requestFacts(request: HttpRequestLike): RequestFacts {
       secFetchSite: single(request.headers['sec-fetch-site']),
       origin: single(request.headers.origin),
       host: single(request.headers.host),
+      https,
     },
   };
 }

@@ -1,7 +1,7 @@
 import { ForbiddenException, Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../../core/auth-user.js';
-import { isCrossSiteRequest } from '../../core/cross-site.js';
+import { refusesCrossSite } from '../../core/cross-site.js';
 import type { Session } from '../../core/session.js';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { toHttpError } from '../http-errors.js';
@@ -37,8 +37,7 @@ export abstract class CredentialGuard implements CanActivate {
     const user = session.authenticatedUser;
     if (user === null || !this.accepts(session)) throw new UnauthorizedException();
     // Browsers attach cookies to cross-site requests; bearer tokens they never attach on their own.
-    const { csrf } = this.options;
-    if (session.via === 'cookie' && csrf && session.request.fetch && isCrossSiteRequest(session.request.fetch, csrf.allowedOrigins)) {
+    if (session.via === 'cookie' && refusesCrossSite(this.options.csrf, session.request.fetch)) {
       throw new ForbiddenException('Cross-site request refused.');
     }
     http.getRequest<{ user?: AuthUser }>().user = user;
