@@ -1,7 +1,9 @@
 import { isIPv6 } from 'node:net';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import { SessionAuthError, SessionStoreUnavailableError } from './errors.js';
+import { boundedOperation } from './bounded-operation.js';
+import { SessionAuthError } from './errors.js';
 import { sha256 } from './session-token.js';
+import type { StoreAvailability } from './store-availability.js';
 
 /** Too many login attempts for this account or from this address: answered 429 with Retry-After. */
 export class LoginThrottledError extends SessionAuthError {
@@ -32,19 +34,28 @@ export interface LoginLimiters {
  * IPv6 addresses are counted per /64.
  */
 export class LoginThrottle {
-  constructor(private readonly limiters: LoginLimiters) {}
+  constructor(
+    private readonly limiters: LoginLimiters,
+    /** The counters share the sessions' store: its time bound, and its availability reports. */
+    private readonly store: { operationTimeoutMs: number; availability: StoreAvailability },
+  ) {}
 
   /** Takes a point from every counter; rejects with LoginThrottledError when any is spent. */
   async attempt(username: string, ip: string | undefined): Promise<void> {
     const keys = keysOf(username, ip);
-    const results = await Promise.allSettled([
-      this.limiters.accountAndIp.consume(keys.accountAndIp),
-      this.limiters.account.consume(keys.account),
-      this.limiters.ip.consume(keys.ip),
-    ]);
+    // A spent counter rejects with its state, not an Error: allSettled keeps the two apart.
+    const results = await this.bounded(
+      Promise.allSettled([
+        this.limiters.accountAndIp.consume(keys.accountAndIp),
+        this.limiters.account.consume(keys.account),
+        this.limiters.ip.consume(keys.ip),
+      ]).then((settled) => {
+        const failure = settled.find((result) => result.status === 'rejected' && result.reason instanceof Error);
+        if (failure) throw (failure as PromiseRejectedResult).reason;
+        return settled;
+      }),
+    );
     const refusals = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-    const failure = refusals.find((reason) => reason instanceof Error);
-    if (failure) throw new SessionStoreUnavailableError('login throttle', failure);
     if (refusals.length > 0) {
       const waitMs = Math.max(...refusals.map((refusal) => (refusal as RateLimiterRes).msBeforeNext));
       throw new LoginThrottledError(Math.max(1, Math.ceil(waitMs / 1000)));
@@ -54,15 +65,18 @@ export class LoginThrottle {
   /** A successful login: the account's failures are forgotten and the address gets its point back. */
   async succeeded(username: string, ip: string | undefined): Promise<void> {
     const keys = keysOf(username, ip);
-    try {
-      await Promise.all([
+    await this.bounded(
+      Promise.all([
         this.limiters.accountAndIp.delete(keys.accountAndIp),
         this.limiters.account.delete(keys.account),
         this.limiters.ip.reward(keys.ip, 1),
-      ]);
-    } catch (error) {
-      throw new SessionStoreUnavailableError('login throttle', error);
-    }
+      ]),
+    );
+  }
+
+  /** Like every store operation: bounded in time, failures reported as SessionStoreUnavailableError. */
+  private bounded<T>(pending: Promise<T>): Promise<T> {
+    return this.store.availability.track(boundedOperation('login throttle', pending, this.store.operationTimeoutMs));
   }
 }
 

@@ -4,6 +4,8 @@ import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
 import { LoginThrottle } from '../core/login-throttle.js';
+import { DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../core/bounded-operation.js';
+import { StoreAvailability, withAvailabilityTracking } from '../core/store-availability.js';
 import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { RedisSessionStore } from '../stores/redis/redis-session-store.js';
@@ -34,6 +36,12 @@ function logAuthEvent(event: AuthEvent): void {
   else eventLogger.log(line);
 }
 
+/** One line when the store stops answering, one when it answers again: not one per failed request. */
+const availabilityLog = {
+  unavailable: (reason: string) => logger.error(`Session store unavailable: ${reason}`),
+  recovered: () => logger.log('Session store reachable again; requests are served normally.'),
+};
+
 /** The store the module built itself, which it also closes; null for a store instance the app passed in. */
 function buildStore(options: ResolvedSessionOptions): SessionStore | null {
   const store = options.store;
@@ -52,6 +60,11 @@ function buildStore(options: ResolvedSessionOptions): SessionStore | null {
   return new MemorySessionStore(memoryOptions);
 }
 
+/** The store itself: the one the module built, or the instance the app passed in. */
+function storeOf(options: ResolvedSessionOptions, owned: SessionStore | null): SessionStore {
+  return owned ?? (options.store as SessionStore);
+}
+
 export const sessionProviders: Provider[] = [
   {
     provide: RESOLVED_SESSION_OPTIONS,
@@ -63,10 +76,12 @@ export const sessionProviders: Provider[] = [
     useFactory: buildStore,
     inject: [RESOLVED_SESSION_OPTIONS],
   },
+  { provide: StoreAvailability, useFactory: () => new StoreAvailability(availabilityLog) },
   {
     provide: SessionStore,
-    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null) => owned ?? (options.store as SessionStore),
-    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE],
+    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null, availability: StoreAvailability) =>
+      withAvailabilityTracking(storeOf(options, owned), availability),
+    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE, StoreAvailability],
   },
   // Keys come from the module's options per call, never from JwtService's own configuration.
   { provide: JwtService, useValue: new JwtService({}) },
@@ -94,9 +109,15 @@ export const sessionProviders: Provider[] = [
   },
   {
     provide: LOGIN_THROTTLE,
-    useFactory: (options: ResolvedSessionOptions, store: SessionStore) =>
-      options.loginThrottle && new LoginThrottle(createLoginLimiters(store, options.loginThrottle)),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore],
+    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null, availability: StoreAvailability) => {
+      if (!options.loginThrottle) return null;
+      const described = 'type' in options.store && options.store.type === 'redis' ? options.store.operationTimeoutMs : undefined;
+      return new LoginThrottle(createLoginLimiters(storeOf(options, owned), options.loginThrottle), {
+        operationTimeoutMs: described ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS,
+        availability,
+      });
+    },
+    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE, StoreAvailability],
   },
   RequestSessions,
   AuthService,
