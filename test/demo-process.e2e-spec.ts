@@ -2,7 +2,7 @@
  * The demo as `npm start` runs it: built, started as a process with its own bootstrap
  * (src/demo/main.ts), against the suite's own redis-server. Behind TRUST_PROXY=1 it trusts one
  * proxy hop on both adapters; SIGINT and SIGTERM stop it promptly even while keep-alive
- * connections keep sending, and it closes its Redis connection on the way out.
+ * connections keep sending.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,9 @@ import { ADAPTERS, TEST_SECRET, type AdapterName } from './support/test-app.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALICE = { username: 'alice', password: 'alice-demo-password' };
+/** "Promptly": the demo stops well within a second; the margin is for a machine shared by several suites. */
+const STOPS_WITHIN_MS = 2_000;
+const GIVE_UP_MS = 10_000;
 
 let build: string;
 let redis: RedisServerHandle;
@@ -45,6 +48,12 @@ afterAll(async () => {
   await redis?.stop();
   if (build) rmSync(build, { recursive: true, force: true });
 });
+
+/** Connections to the suite's Redis other than the inspector's own (which is running CLIENT LIST). */
+async function demoConnections(): Promise<number> {
+  const list = (await inspector.client('LIST')) as string;
+  return list.split('\n').filter((line) => line.includes('cmd=') && !line.includes('cmd=client')).length;
+}
 
 interface RunningDemo {
   child: ChildProcess;
@@ -134,4 +143,40 @@ describe.each(ADAPTERS)('the demo process over %s', (adapter) => {
     expect(sessions.status).toBe(200);
     expect((JSON.parse(sessions.body) as Array<{ ip: string }>).map((session) => session.ip)).toEqual(['198.51.100.4']);
   }, 60_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'stops promptly on %s while keep-alive connections keep sending, and leaves no Redis connection behind',
+    async (signal) => {
+      const demo = await startDemo(adapter);
+      expect(await demoConnections()).toBeGreaterThan(0);
+      // A load run: several connections, each sending the next login as soon as the last is answered.
+      let sending = true;
+      const loops = Array.from({ length: 8 }, async () => {
+        while (sending) {
+          try {
+            await send(demo, 'POST', '/auth/login', { body: { username: 'alice', password: 'wrong' } });
+          } catch {
+            return; // the demo closed the connection
+          }
+        }
+      });
+      // And one kept-alive connection that sits idle.
+      expect((await send(demo, 'GET', '/demo/ping')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      const signalled = Date.now();
+      demo.child.kill(signal);
+      const giveUp = setTimeout(() => demo.child.kill('SIGKILL'), GIVE_UP_MS);
+      const exit = await demo.exited;
+      const elapsed = Date.now() - signalled;
+      clearTimeout(giveUp);
+      sending = false;
+      await Promise.all(loops);
+
+      expect({ exit, elapsedBelowLimit: elapsed < STOPS_WITHIN_MS }).toEqual({ exit: { code: null, signal }, elapsedBelowLimit: true });
+      expect(demo.output()).not.toMatch(/Error during shutdown|ERROR/);
+      expect(await demoConnections()).toBe(0);
+    },
+    60_000,
+  );
 });

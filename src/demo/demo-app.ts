@@ -7,7 +7,9 @@ import type { DemoUsers } from './demo-users.js';
 /** The demo's Nest app on the configured adapter, not yet listening. `npm start` runs it through main.ts. */
 export async function createDemoApp(config: DemoConfig, users: DemoUsers, options: NestApplicationOptions = {}): Promise<INestApplication> {
   const module = DemoModule.register(config, users);
-  const appOptions: NestApplicationOptions = { ...options };
+  // A keep-alive connection that keeps sending (a browser, a load test) would hold app.close(),
+  // and with it the exit on Ctrl-C, open for as long as it sends: close them at shutdown.
+  const appOptions: NestApplicationOptions = { forceCloseConnections: true, ...options };
   if (config.adapter === 'fastify') {
     // Loaded only when asked for: @nestjs/platform-fastify is an optional peer.
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');

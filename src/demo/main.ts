@@ -9,7 +9,8 @@ async function main(): Promise<void> {
   const config = readDemoConfig(process.env);
   config.warnings.forEach((warning) => logger.warn(warning));
   const app = await createDemoApp(config, await DemoUsers.create());
-  app.enableShutdownHooks();
+  // SIGINT and SIGTERM close the app: connections (forced), then the stores the module built.
+  app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
   await app.listen(config.port, config.host);
   logger.log(`Listening on ${await app.getUrl()} (${config.adapter}, ${process.env.REDIS_URL ? 'Redis' : 'memory'} store)`);
 }
