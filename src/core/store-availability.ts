@@ -46,9 +46,10 @@ export class StoreAvailability {
 
 /**
  * The store with every operation's outcome reported to `availability`. A Proxy rather than a
- * wrapper class, so that the store stays what it is to the app: `instanceof`, its own members
- * (a Redis store's `client`) and any optional capability keep working. Only methods that
- * return a promise are tracked; each is wrapped once, so a call costs one extra `then`.
+ * wrapper class, so that the store stays what it is to its callers: `instanceof`, its own
+ * members (a Redis store's `client`) and any optional capability keep working, including
+ * methods added to the contract later. Only methods that return a promise are tracked; each is
+ * wrapped once, so a call costs one extra `then`.
  */
 export function withAvailabilityTracking<S extends object>(store: S, availability: StoreAvailability): S {
   const wrapped = new Map<PropertyKey, unknown>();

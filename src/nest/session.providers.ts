@@ -60,11 +60,6 @@ function buildStore(options: ResolvedSessionOptions): SessionStore | null {
   return new MemorySessionStore(memoryOptions);
 }
 
-/** The store itself: the one the module built, or the instance the app passed in. */
-function storeOf(options: ResolvedSessionOptions, owned: SessionStore | null): SessionStore {
-  return owned ?? (options.store as SessionStore);
-}
-
 export const sessionProviders: Provider[] = [
   {
     provide: RESOLVED_SESSION_OPTIONS,
@@ -79,9 +74,8 @@ export const sessionProviders: Provider[] = [
   { provide: StoreAvailability, useFactory: () => new StoreAvailability(availabilityLog) },
   {
     provide: SessionStore,
-    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null, availability: StoreAvailability) =>
-      withAvailabilityTracking(storeOf(options, owned), availability),
-    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE, StoreAvailability],
+    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null) => owned ?? (options.store as SessionStore),
+    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE],
   },
   // Keys come from the module's options per call, never from JwtService's own configuration.
   { provide: JwtService, useValue: new JwtService({}) },
@@ -103,21 +97,27 @@ export const sessionProviders: Provider[] = [
   },
   {
     provide: SessionManager,
-    useFactory: (options: ResolvedSessionOptions, store: SessionStore, engine: NestJwsEngine, emit: AuthEventListener) =>
-      new SessionManager(options, store, { engine, emit }),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS],
+    // The module's store operations report to the availability tracker; the SessionStore an app injects stays the instance it gave.
+    useFactory: (
+      options: ResolvedSessionOptions,
+      store: SessionStore,
+      engine: NestJwsEngine,
+      emit: AuthEventListener,
+      availability: StoreAvailability,
+    ) => new SessionManager(options, withAvailabilityTracking(store, availability), { engine, emit }),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS, StoreAvailability],
   },
   {
     provide: LOGIN_THROTTLE,
-    useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null, availability: StoreAvailability) => {
+    useFactory: (options: ResolvedSessionOptions, store: SessionStore, availability: StoreAvailability) => {
       if (!options.loginThrottle) return null;
       const described = 'type' in options.store && options.store.type === 'redis' ? options.store.operationTimeoutMs : undefined;
-      return new LoginThrottle(createLoginLimiters(storeOf(options, owned), options.loginThrottle), {
+      return new LoginThrottle(createLoginLimiters(store, options.loginThrottle), {
         operationTimeoutMs: described ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS,
         availability,
       });
     },
-    inject: [RESOLVED_SESSION_OPTIONS, OWNED_SESSION_STORE, StoreAvailability],
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, StoreAvailability],
   },
   RequestSessions,
   AuthService,
