@@ -5,7 +5,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import { ADAPTERS, createTestApp } from './support/test-app.js';
-import { http, login } from './support/http-helpers.js';
+import { http, login, meStatus } from './support/http-helpers.js';
 import { createJwtApp, tokenLogin } from './support/jwt-helpers.js';
 
 describe.each(ADAPTERS)('cross-site request refusal over %s', (adapter) => {
@@ -13,8 +13,8 @@ describe.each(ADAPTERS)('cross-site request refusal over %s', (adapter) => {
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
-  async function app(session: Parameters<typeof createTestApp>[0]['session'] = {}) {
-    const created = await createTestApp({ adapter, session });
+  async function app(session: Parameters<typeof createTestApp>[0]['session'] = {}, trustProxy = false) {
+    const created = await createTestApp({ adapter, session, trustProxy });
     apps.push(created);
     return created;
   }
@@ -51,6 +51,51 @@ describe.each(ADAPTERS)('cross-site request refusal over %s', (adapter) => {
     const { cookie } = await login(server, 'alice');
     expect((await put(server, cookie, { 'Sec-Fetch-Site': 'same-site', Origin: 'https://spa.example.com' })).status).toBe(200);
     expect((await put(server, cookie, { 'Sec-Fetch-Site': 'same-site', Origin: 'https://evil.example.com' })).status).toBe(403);
+  });
+
+  it('compares the scheme of Origin with the request’s: an http:// page cannot post to the https app', async () => {
+    const server = await app({}, true);
+    const overHttps = { Host: 'app.example.com', 'X-Forwarded-Proto': 'https' };
+    const secure = await login(server, 'alice', { headers: overHttps, cookieName: '__Host-sid' });
+    expect((await put(server, secure.cookie, { ...overHttps, Origin: 'http://app.example.com' })).status).toBe(403);
+    expect((await put(server, secure.cookie, { ...overHttps, Origin: 'https://app.example.com:8443' })).status).toBe(403);
+    expect((await put(server, secure.cookie, { ...overHttps, Origin: 'https://app.example.com' })).status).toBe(200);
+    const plain = await login(server, 'alice', { headers: { Host: 'app.example.com' } });
+    expect((await put(server, plain.cookie, { Host: 'app.example.com', Origin: 'https://app.example.com' })).status).toBe(403);
+    expect((await put(server, plain.cookie, { Host: 'app.example.com', Origin: 'http://app.example.com' })).status).toBe(200);
+  });
+
+  it.each([
+    ['same-site', { 'Sec-Fetch-Site': 'same-site', Origin: 'https://sibling.example.com' }],
+    ['cross-site', { 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' }],
+    ['cross-origin without Fetch Metadata', { Origin: 'https://evil.example' }],
+  ])('refuses a forced logout (%s, text/plain form post) with 403, and the session lives on', async (_name, headers) => {
+    const server = await app();
+    const { cookie } = await login(server, 'alice');
+    let req = http(server).post('/auth/logout').set('Cookie', cookie).set('Content-Type', 'text/plain');
+    for (const [name, value] of Object.entries(headers)) req = req.set(name, value);
+    const refused = await req.send('x');
+    expect(refused.status).toBe(403);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    expect(await meStatus(server, cookie)).toBe(200);
+  });
+
+  it('logs out a same-origin request and one with neither header', async () => {
+    const server = await app();
+    const first = await login(server, 'alice');
+    await http(server).post('/auth/logout').set('Cookie', first.cookie).set('Sec-Fetch-Site', 'same-origin').expect(204);
+    expect(await meStatus(server, first.cookie)).toBe(401);
+    const second = await login(server, 'alice');
+    await http(server).post('/auth/logout').set('Cookie', second.cookie).expect(204);
+    expect(await meStatus(server, second.cookie)).toBe(401);
+  });
+
+  it('lets a cross-site bearer logout through: without cookies there is nothing to forge', async () => {
+    const server = await createJwtApp({ adapter, store: { type: 'memory' } });
+    apps.push(server);
+    const { accessToken } = await tokenLogin(server);
+    await http(server).post('/auth/logout').set('Authorization', `Bearer ${accessToken}`).set('Sec-Fetch-Site', 'cross-site').expect(204);
+    await http(server).get('/auth/me').set('Authorization', `Bearer ${accessToken}`).expect(401);
   });
 
   it('allows cross-site GET (safe, changes nothing) with the cookie', async () => {

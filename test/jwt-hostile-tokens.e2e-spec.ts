@@ -9,6 +9,7 @@ import 'reflect-metadata';
 import { createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { toLowSEs256Signature } from '../src/core/jwt/ecdsa-signature.js';
 import type { JwtAlgorithm, JwtKeyOption } from '../src/index.js';
 import { ADAPTERS, createTestApp, TEST_USERS } from './support/test-app.js';
 
@@ -61,7 +62,11 @@ function signature(input: string, key: KeyMaterial): string {
   const data = Buffer.from(input);
   if (key.alg === 'HS256') return createHmac('sha256', key.signing).update(data).digest('base64url');
   if (key.alg === 'RS256') return cryptoSign('sha256', data, key.signing as KeyObject).toString('base64url');
-  if (key.alg === 'ES256') return cryptoSign('sha256', data, { key: key.signing as KeyObject, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  if (key.alg === 'ES256') {
+    // The server accepts only the low-S form of an ECDSA signature, as it issues them.
+    const signed = cryptoSign('sha256', data, { key: key.signing as KeyObject, dsaEncoding: 'ieee-p1363' });
+    return toLowSEs256Signature(signed).toString('base64url');
+  }
   return cryptoSign(null, data, key.signing as KeyObject).toString('base64url');
 }
 

@@ -1,6 +1,7 @@
 /**
- * SECURITY row 23: login throttled per account and per address before the password is
- * checked; 429 with Retry-After; counters in the store with TTLs; a lockout lasts one window.
+ * SECURITY row 23: login throttled per account and address, per account and per address
+ * before the password is checked; 429 with Retry-After; counters in the store with TTLs; a
+ * lockout lasts one window and cannot be aimed at the real user from another address.
  */
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -65,6 +66,31 @@ describe.each(MATRIX)('login throttling over %s with the %s store', (adapter: Ad
     expect((await attempt(server, 'root', 'root-password')).status).toBe(200); // other accounts unaffected
   });
 
+  it('does not let a guesser at one address lock the real user out from another (defaults)', async () => {
+    const server = await app({});
+    for (let i = 0; i < 10; i++) expect((await attempt(server, 'root', 'wrong', '203.0.113.66')).status).toBe(401);
+    const checked = checks.length;
+    const guesser = await attempt(server, 'root', 'root-password', '203.0.113.66');
+    expect(guesser.status).toBe(429);
+    expect(Number(guesser.headers['retry-after'])).toBeGreaterThan(0);
+    expect(checks.length).toBe(checked); // the address was throttled before the password check
+    expect((await attempt(server, 'root', 'root-password', '198.51.100.20')).status).toBe(200);
+    // The guesser's address stays throttled for that account, even after the real user's login.
+    expect((await attempt(server, 'root', 'wrong', '203.0.113.66')).status).toBe(429);
+  });
+
+  it('stops guessing spread over many addresses at the account-wide ceiling', async () => {
+    const server = await app({ perAccountAndIp: { attempts: 3, window: '30s' }, perAccount: { attempts: 5, window: '30s' } });
+    for (const ip of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.2']) {
+      expect((await attempt(server, 'alice', 'wrong', ip)).status).toBe(401);
+    }
+    expect((await attempt(server, 'alice', 'wrong', '203.0.113.1')).status).toBe(429); // that address's own limit
+    const ceiling = await attempt(server, 'alice', 'alice-password', '203.0.113.3');
+    expect(ceiling.status).toBe(429);
+    expect(Number(ceiling.headers['retry-after'])).toBeLessThanOrEqual(30);
+    expect((await attempt(server, 'root', 'root-password', '203.0.113.3')).status).toBe(200);
+  });
+
   it('lets the real user in again once the window has passed: a lockout lasts one window', async () => {
     const server = await app({ perAccount: { attempts: 2, window: '1s' } });
     await attempt(server, 'alice', 'wrong');
@@ -114,10 +140,13 @@ describe.each(MATRIX)('login throttling over %s with the %s store', (adapter: Ad
   if (kind === 'redis') {
     it('keeps the counters in Redis under the key prefix, with a TTL within the window, and no username in any key', async () => {
       const keyPrefix = uniqueKeyPrefix('throttle-keys');
-      const server = await app({ perAccount: { attempts: 5, window: '60s' }, perIp: { attempts: 50, window: '60s' } }, keyPrefix);
+      const server = await app(
+        { perAccountAndIp: { attempts: 5, window: '60s' }, perAccount: { attempts: 5, window: '60s' }, perIp: { attempts: 50, window: '60s' } },
+        keyPrefix,
+      );
       await attempt(server, 'alice', 'wrong');
       const keys = await inspector.keys(`${keyPrefix}throttle:*`);
-      expect(keys.length).toBe(2); // one per account, one per address
+      expect(keys.length).toBe(3); // one per account and address, one per account, one per address
       for (const key of keys) {
         expect(key).not.toContain('alice');
         const ttl = await inspector.pttl(key);
@@ -132,6 +161,9 @@ describe('login throttle configuration', () => {
   it.each([
     [{ perAccount: { attempts: 0, window: '1m' } }, 'loginThrottle.perAccount.attempts'],
     [{ perIp: { attempts: 5, window: 'soon' } }, 'loginThrottle.perIp.window'],
+    [{ perAccountAndIp: { attempts: 2.5, window: '1m' } }, 'loginThrottle.perAccountAndIp.attempts'],
+    [{ perAccountAndIp: { attempts: 3 } }, 'loginThrottle.perAccountAndIp.window'],
+    [{ perAcount: { attempts: 3, window: '1m' } }, 'loginThrottle.perAcount'],
     ['on', 'loginThrottle'],
   ])('fails at boot on %j, naming %s', async (loginThrottle, option) => {
     await expect(

@@ -6,6 +6,7 @@ const request = (overrides: Partial<FetchFacts>): FetchFacts => ({
   secFetchSite: undefined,
   origin: undefined,
   host: 'app.example.com',
+  https: true,
   ...overrides,
 });
 
@@ -33,6 +34,20 @@ describe('isCrossSiteRequest', () => {
     expect(isCrossSiteRequest(request({ origin: 'https://evil.example' }), NONE)).toBe(true);
     expect(isCrossSiteRequest(request({ origin: 'null' }), NONE)).toBe(true);
     expect(isCrossSiteRequest(request({ origin: 'not a url' }), NONE)).toBe(true);
+  });
+
+  it('without Fetch Metadata compares the scheme and the port too, not only the host name', () => {
+    expect(isCrossSiteRequest(request({ origin: 'http://app.example.com' }), NONE)).toBe(true);
+    expect(isCrossSiteRequest(request({ origin: 'https://app.example.com', https: false }), NONE)).toBe(true);
+    expect(isCrossSiteRequest(request({ origin: 'http://app.example.com', https: false }), NONE)).toBe(false);
+    expect(isCrossSiteRequest(request({ origin: 'https://app.example.com:8443' }), NONE)).toBe(true);
+    expect(isCrossSiteRequest(request({ origin: 'https://app.example.com:8443', host: 'app.example.com:8443' }), NONE)).toBe(false);
+    // The default port may be spelled out on either side.
+    expect(isCrossSiteRequest(request({ origin: 'https://app.example.com', host: 'APP.example.com:443' }), NONE)).toBe(false);
+  });
+
+  it('refuses an Origin when the request has no usable Host to compare it with', () => {
+    expect(isCrossSiteRequest(request({ origin: 'https://app.example.com', host: undefined }), NONE)).toBe(true);
   });
 
   it('lets through a request with neither header: it is not from a browser', () => {

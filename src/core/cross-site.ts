@@ -7,6 +7,8 @@ export interface FetchFacts {
   origin: string | undefined;
   /** The `Host` header the request was sent to. */
   host: string | undefined;
+  /** Whether the request reached the app over HTTPS (after the app's trust-proxy rules). */
+  https: boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -24,13 +26,22 @@ export function isCrossSiteRequest(request: FetchFacts, allowedOrigins: Readonly
   const site = request.secFetchSite?.toLowerCase();
   if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   if (origin === undefined) return false;
-  return origin === 'null' || hostOf(origin) !== request.host?.toLowerCase();
+  // An origin is scheme, host and port: http://app.example.com is another origin than the https one.
+  const own = originOf(`${request.https ? 'https' : 'http'}://${request.host ?? ''}`);
+  return origin === 'null' || own === undefined || originOf(origin) !== own;
 }
 
-function hostOf(origin: string): string | undefined {
+/** The serialised origin, with the scheme's default port dropped and the host in lower case. */
+function originOf(url: string): string | undefined {
   try {
-    return new URL(origin).host.toLowerCase();
+    const { origin } = new URL(url);
+    return origin === 'null' ? undefined : origin;
   } catch {
     return undefined;
   }
+}
+
+/** The check as the guards apply it: refused when CSRF protection is on and the request is cross-site. */
+export function refusesCrossSite(csrf: { allowedOrigins: ReadonlySet<string> } | null, request: FetchFacts | undefined): boolean {
+  return csrf !== null && request !== undefined && isCrossSiteRequest(request, csrf.allowedOrigins);
 }

@@ -1,7 +1,9 @@
 import { isIPv6 } from 'node:net';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import { SessionAuthError, SessionStoreUnavailableError } from './errors.js';
+import { boundedOperation } from './bounded-operation.js';
+import { SessionAuthError } from './errors.js';
 import { sha256 } from './session-token.js';
+import type { StoreAvailability } from './store-availability.js';
 
 /** Too many login attempts for this account or from this address: answered 429 with Retry-After. */
 export class LoginThrottledError extends SessionAuthError {
@@ -10,33 +12,50 @@ export class LoginThrottledError extends SessionAuthError {
   }
 }
 
-/** The two counters: failed attempts per account and per client address. */
+/** The three counters of LoginThrottleOptions. */
 export interface LoginLimiters {
+  /** Failures of one account from one address. */
+  accountAndIp: RateLimiterAbstract;
+  /** Failures of one account from everywhere: the ceiling for distributed guessing. */
   account: RateLimiterAbstract;
+  /** Attempts from one address, whatever the account. */
   ip: RateLimiterAbstract;
 }
 
 /**
  * Login throttling (ASVS 6.3.1, OWASP Authentication cheat sheet) with rate-limiter-flexible.
- * An attempt takes a point from both counters before the password is checked, so a flood
- * never reaches the password hash; a successful login gives them back. Counters live in the
- * session store's Redis (or memory) with the window as TTL, so a locked account unlocks by
- * itself when the window ends: an attacker can hold the real user off for one window, no longer.
+ * An attempt takes a point from every counter before the password is checked, so a flood
+ * never reaches the password hash; a successful login gives them back. The low limit is per
+ * account *and* address: a guesser locks only their own address out of the account, not the
+ * real user elsewhere. The account-wide ceiling is much higher; only a guesser with many
+ * addresses reaches it, and then for one window. Counters live in the session store's Redis
+ * (or memory) with the window as TTL, so every lockout ends by itself when its window does.
  * Usernames are normalised (NFKC, trimmed, lower case) and hashed before they become keys;
  * IPv6 addresses are counted per /64.
  */
 export class LoginThrottle {
-  constructor(private readonly limiters: LoginLimiters) {}
+  constructor(
+    private readonly limiters: LoginLimiters,
+    /** The counters share the sessions' store: its time bound, and its availability reports. */
+    private readonly store: { operationTimeoutMs: number; availability: StoreAvailability },
+  ) {}
 
-  /** Takes a point from both counters; rejects with LoginThrottledError when either is spent. */
+  /** Takes a point from every counter; rejects with LoginThrottledError when any is spent. */
   async attempt(username: string, ip: string | undefined): Promise<void> {
-    const [account, address] = await Promise.allSettled([
-      this.limiters.account.consume(accountKey(username)),
-      this.limiters.ip.consume(addressKey(ip)),
-    ]);
-    const refusals = [account, address].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-    const failure = refusals.find((reason) => reason instanceof Error);
-    if (failure) throw new SessionStoreUnavailableError('login throttle', failure);
+    const keys = keysOf(username, ip);
+    // A spent counter rejects with its state, not an Error: allSettled keeps the two apart.
+    const results = await this.bounded(
+      Promise.allSettled([
+        this.limiters.accountAndIp.consume(keys.accountAndIp),
+        this.limiters.account.consume(keys.account),
+        this.limiters.ip.consume(keys.ip),
+      ]).then((settled) => {
+        const failure = settled.find((result) => result.status === 'rejected' && result.reason instanceof Error);
+        if (failure) throw (failure as PromiseRejectedResult).reason;
+        return settled;
+      }),
+    );
+    const refusals = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     if (refusals.length > 0) {
       const waitMs = Math.max(...refusals.map((refusal) => (refusal as RateLimiterRes).msBeforeNext));
       throw new LoginThrottledError(Math.max(1, Math.ceil(waitMs / 1000)));
@@ -45,12 +64,26 @@ export class LoginThrottle {
 
   /** A successful login: the account's failures are forgotten and the address gets its point back. */
   async succeeded(username: string, ip: string | undefined): Promise<void> {
-    try {
-      await Promise.all([this.limiters.account.delete(accountKey(username)), this.limiters.ip.reward(addressKey(ip), 1)]);
-    } catch (error) {
-      throw new SessionStoreUnavailableError('login throttle', error);
-    }
+    const keys = keysOf(username, ip);
+    await this.bounded(
+      Promise.all([
+        this.limiters.accountAndIp.delete(keys.accountAndIp),
+        this.limiters.account.delete(keys.account),
+        this.limiters.ip.reward(keys.ip, 1),
+      ]),
+    );
   }
+
+  /** Like every store operation: bounded in time, failures reported as SessionStoreUnavailableError. */
+  private bounded<T>(pending: Promise<T>): Promise<T> {
+    return this.store.availability.track(boundedOperation('login throttle', pending, this.store.operationTimeoutMs));
+  }
+}
+
+function keysOf(username: string, ip: string | undefined): Record<keyof LoginLimiters, string> {
+  const account = accountKey(username);
+  const address = addressKey(ip);
+  return { accountAndIp: `${account}@${address}`, account, ip: address };
 }
 
 /** Spellings an app's lookup commonly treats as one account share one counter. */

@@ -11,8 +11,16 @@ export interface LoginThrottleWindow {
   window: Duration;
 }
 
+/**
+ * Three counters, all checked before the password is (ASVS 6.3.1). A guesser at one address
+ * meets `perAccountAndIp` long before the real user, at another address, meets `perAccount`:
+ * so a lockout cannot be aimed at a user from elsewhere, while distributed guessing against
+ * one account still hits the account-wide ceiling.
+ */
 export interface LoginThrottleOptions {
-  /** Failed logins per username. Default: `{ attempts: 10, window: '15m' }`. */
+  /** Failed logins per username from one client address. Default: `{ attempts: 10, window: '15m' }`. */
+  perAccountAndIp?: LoginThrottleWindow;
+  /** Failed logins per username from all addresses together. Default: `{ attempts: 100, window: '15m' }`. */
   perAccount?: LoginThrottleWindow;
   /** Login attempts per client address, successful ones given back. Default: `{ attempts: 100, window: '15m' }`. */
   perIp?: LoginThrottleWindow;
@@ -32,10 +40,13 @@ export interface ResolvedCsrfOptions {
   allowedOrigins: ReadonlySet<string>;
 }
 
-export interface ResolvedLoginThrottle {
-  perAccount: ResolvedThrottleWindow;
-  perIp: ResolvedThrottleWindow;
-}
+export type ResolvedLoginThrottle = Record<keyof LoginThrottleOptions, ResolvedThrottleWindow>;
+
+const THROTTLE_DEFAULTS: Record<keyof LoginThrottleOptions, LoginThrottleWindow> = {
+  perAccountAndIp: { attempts: 10, window: '15m' },
+  perAccount: { attempts: 100, window: '15m' },
+  perIp: { attempts: 100, window: '15m' },
+};
 
 export function resolveListener(listener: AuthEventListener | undefined): AuthEventListener | null {
   if (listener === undefined) return null;
@@ -71,19 +82,21 @@ export function resolveCsrf(csrf: CsrfOptions | false | undefined): ResolvedCsrf
 
 export function resolveThrottle(throttle: LoginThrottleOptions | false | undefined): ResolvedLoginThrottle | null {
   if (throttle === false) return null;
+  const names = Object.keys(THROTTLE_DEFAULTS) as Array<keyof LoginThrottleOptions>;
   if (throttle !== undefined && (typeof throttle !== 'object' || throttle === null)) {
-    throw new SessionConfigurationError('loginThrottle', `is ${JSON.stringify(throttle)}`, 'Give { perAccount, perIp } or false.');
+    throw new SessionConfigurationError('loginThrottle', `is ${JSON.stringify(throttle)}`, `Give { ${names.join(', ')} } or false.`);
   }
-  const window = (name: 'perAccount' | 'perIp', fallback: LoginThrottleWindow): ResolvedThrottleWindow => {
-    const value = throttle?.[name] ?? fallback;
+  const unknown = Object.keys(throttle ?? {}).find((name) => !names.includes(name as keyof LoginThrottleOptions));
+  if (unknown !== undefined) {
+    throw new SessionConfigurationError(`loginThrottle.${unknown}`, 'is not an option', `Use ${names.join(', ')}.`);
+  }
+  const window = (name: keyof LoginThrottleOptions): ResolvedThrottleWindow => {
+    const value = throttle?.[name] ?? THROTTLE_DEFAULTS[name];
     if (!Number.isSafeInteger(value?.attempts) || value.attempts < 1) {
       throw new SessionConfigurationError(`loginThrottle.${name}.attempts`, `is ${JSON.stringify(value?.attempts)}`, 'Use a positive whole number.');
     }
     const windowMs = parseDuration(`loginThrottle.${name}.window`, value.window);
     return { attempts: value.attempts, windowSeconds: Math.max(1, Math.ceil(windowMs / 1000)) };
   };
-  return {
-    perAccount: window('perAccount', { attempts: 10, window: '15m' }),
-    perIp: window('perIp', { attempts: 100, window: '15m' }),
-  };
+  return { perAccountAndIp: window('perAccountAndIp'), perAccount: window('perAccount'), perIp: window('perIp') };
 }

@@ -86,8 +86,8 @@ export interface SessionModuleOptions {
   cookie?: SessionCookieOptions;
   /**
    * Throttling of LocalAuthGuard / `POST /auth/login`, before the password is checked; `false`
-   * turns it off (only behind a gateway that throttles). Default: 10 failures per account and
-   * 100 attempts per address per 15 minutes.
+   * turns it off (only behind a gateway that throttles). Default: per 15 minutes, 10 failures per
+   * account from one address, 100 failures per account, 100 attempts per address.
    */
   loginThrottle?: LoginThrottleOptions | false;
   /**

@@ -20,6 +20,7 @@ import { AuthService } from './auth.service.js';
 import { CurrentSession, CurrentUser, Public } from './decorators.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
+import { SameSiteGuard } from './guards/same-site.guard.js';
 
 /** The built-in routes, mounted when SessionModule is given `routes`. See the README for the answers. */
 export class AuthController {
@@ -46,8 +47,9 @@ export class AuthController {
     return withoutEmptyRefreshToken(await this.auth.refresh(refreshTokenOf(body), { request, response }));
   }
 
-  /** Public so that a client whose session already expired can still clear its cookie. */
+  /** Public so that a client whose session already expired can still clear its cookie; never from another site. */
   @Public()
+  @UseGuards(SameSiteGuard)
   @Post('logout')
   @HttpCode(204)
   async logout(@CurrentSession() session: Session, @Body() body: unknown): Promise<void> {

@@ -14,21 +14,24 @@ interface HttpRequestLike {
 interface ExpressResponseLike {
   append(name: string, value: string): unknown;
   setHeader(name: string, value: string): unknown;
+  getHeader(name: string): unknown;
 }
 
 interface FastifyReplyLike {
   raw: unknown;
   header(name: string, value: string): unknown;
+  getHeader(name: string): unknown;
 }
 
 export function requestFacts(request: HttpRequestLike): RequestFacts {
   const cookie = request.headers.cookie;
   const userAgent = request.headers['user-agent'];
   const authorization = request.headers.authorization;
+  const https = request.protocol === 'https';
   return {
     cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
     authorization: typeof authorization === 'string' ? authorization : undefined,
-    https: request.protocol === 'https',
+    https,
     userAgent: typeof userAgent === 'string' ? userAgent : undefined,
     ip: request.ip,
     fetch: {
@@ -36,12 +39,36 @@ export function requestFacts(request: HttpRequestLike): RequestFacts {
       secFetchSite: single(request.headers['sec-fetch-site']),
       origin: single(request.headers.origin),
       host: single(request.headers.host),
+      https,
     },
   };
 }
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+const CREDENTIAL_HEADERS = ['Cookie', 'Authorization'];
+
+/**
+ * For answers that depend on the request's credential (OWASP session management, caching): no
+ * cache may keep or reuse them, a shared cache must tell users apart, and a conditional request
+ * must not turn them into a 304. The validators are dropped from the request, so Express's
+ * automatic ETag never matches and the answer is always the current one.
+ */
+export function preventCredentialCaching(request: HttpRequestLike, response: unknown): void {
+  setResponseHeader(response, 'Cache-Control', 'no-store');
+  const current = getResponseHeader(response, 'Vary');
+  const listed = new Set(current.split(',').map((field) => field.trim().toLowerCase()));
+  const missing = CREDENTIAL_HEADERS.filter((field) => !listed.has(field.toLowerCase()));
+  if (missing.length > 0 && !listed.has('*')) setResponseHeader(response, 'Vary', [current, ...missing].filter(Boolean).join(', '));
+  delete request.headers['if-none-match'];
+  delete request.headers['if-modified-since'];
+}
+
+function getResponseHeader(response: unknown, name: string): string {
+  const value = isFastifyReply(response) ? response.getHeader(name) : (response as ExpressResponseLike).getHeader(name);
+  return Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
 }
 
 export function setResponseHeader(response: unknown, name: string, value: string): void {

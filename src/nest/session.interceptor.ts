@@ -2,6 +2,7 @@ import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestI
 import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, switchMap, throwError, type Observable } from 'rxjs';
 import { SessionManager } from '../core/session-manager.js';
+import { preventCredentialCaching } from './http-adapter.js';
 import { toHttpError } from './http-errors.js';
 import { RequestSessions } from './request-sessions.js';
 import { NEEDS_SESSION_KEY } from './session.constants.js';
@@ -9,7 +10,8 @@ import { NEEDS_SESSION_KEY } from './session.constants.js';
 /**
  * Registered globally by SessionModule. Opens the session for handlers that take
  * `@CurrentSession()`, saves what the handler changed before the response is sent, and turns
- * the core's errors into HTTP answers. Handlers that touch no session pay nothing.
+ * the core's errors into HTTP answers. The answers of handlers that read the session are kept out
+ * of caches. Handlers that touch no session pay nothing.
  */
 @Injectable()
 export class SessionInterceptor implements NestInterceptor {
@@ -21,11 +23,12 @@ export class SessionInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const response = context.switchToHttp().getResponse<unknown>();
+    const http = context.switchToHttp();
+    const response = http.getResponse<unknown>();
     const needsSession = this.reflector.get<boolean | undefined>(NEEDS_SESSION_KEY, context.getHandler());
-    const pending = needsSession
-      ? this.sessions.load(context)
-      : this.sessions.loaded(context.switchToHttp().getRequest());
+    // A handler that reads the session answers according to the cookie or token.
+    if (needsSession) preventCredentialCaching(http.getRequest(), response);
+    const pending = needsSession ? this.sessions.load(context) : this.sessions.loaded(http.getRequest());
     const handled = pending
       ? from(pending).pipe(
           switchMap((session) =>

@@ -4,6 +4,8 @@ import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
 import { LoginThrottle } from '../core/login-throttle.js';
+import { DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../core/bounded-operation.js';
+import { StoreAvailability, withAvailabilityTracking } from '../core/store-availability.js';
 import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { RedisSessionStore } from '../stores/redis/redis-session-store.js';
@@ -34,6 +36,12 @@ function logAuthEvent(event: AuthEvent): void {
   else eventLogger.log(line);
 }
 
+/** One line when the store stops answering, one when it answers again: not one per failed request. */
+const availabilityLog = {
+  unavailable: (reason: string) => logger.error(`Session store unavailable: ${reason}`),
+  recovered: () => logger.log('Session store reachable again; requests are served normally.'),
+};
+
 /** The store the module built itself, which it also closes; null for a store instance the app passed in. */
 function buildStore(options: ResolvedSessionOptions): SessionStore | null {
   const store = options.store;
@@ -63,6 +71,7 @@ export const sessionProviders: Provider[] = [
     useFactory: buildStore,
     inject: [RESOLVED_SESSION_OPTIONS],
   },
+  { provide: StoreAvailability, useFactory: () => new StoreAvailability(availabilityLog) },
   {
     provide: SessionStore,
     useFactory: (options: ResolvedSessionOptions, owned: SessionStore | null) => owned ?? (options.store as SessionStore),
@@ -88,15 +97,27 @@ export const sessionProviders: Provider[] = [
   },
   {
     provide: SessionManager,
-    useFactory: (options: ResolvedSessionOptions, store: SessionStore, engine: NestJwsEngine, emit: AuthEventListener) =>
-      new SessionManager(options, store, { engine, emit }),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS],
+    // The module's store operations report to the availability tracker; the SessionStore an app injects stays the instance it gave.
+    useFactory: (
+      options: ResolvedSessionOptions,
+      store: SessionStore,
+      engine: NestJwsEngine,
+      emit: AuthEventListener,
+      availability: StoreAvailability,
+    ) => new SessionManager(options, withAvailabilityTracking(store, availability), { engine, emit }),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS, StoreAvailability],
   },
   {
     provide: LOGIN_THROTTLE,
-    useFactory: (options: ResolvedSessionOptions, store: SessionStore) =>
-      options.loginThrottle && new LoginThrottle(createLoginLimiters(store, options.loginThrottle)),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore],
+    useFactory: (options: ResolvedSessionOptions, store: SessionStore, availability: StoreAvailability) => {
+      if (!options.loginThrottle) return null;
+      const described = 'type' in options.store && options.store.type === 'redis' ? options.store.operationTimeoutMs : undefined;
+      return new LoginThrottle(createLoginLimiters(store, options.loginThrottle), {
+        operationTimeoutMs: described ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS,
+        availability,
+      });
+    },
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, StoreAvailability],
   },
   RequestSessions,
   AuthService,

@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { LoginLimiters } from '../core/login-throttle.js';
-import type { ResolvedThrottleWindow } from '../core/session-options.js';
+import type { ResolvedLoginThrottle, ResolvedThrottleWindow } from '../core/protection-options.js';
 import { RedisSessionStore } from './redis/redis-session-store.js';
 import type { SessionStore } from '../core/session-store.js';
 
@@ -10,7 +10,7 @@ import type { SessionStore } from '../core/session-store.js';
  */
 export function createLoginLimiters(
   store: SessionStore,
-  windows: { perAccount: ResolvedThrottleWindow; perIp: ResolvedThrottleWindow },
+  windows: ResolvedLoginThrottle,
 ): LoginLimiters {
   const limiter = (name: string, window: ResolvedThrottleWindow) => {
     const options = { points: window.attempts, duration: window.windowSeconds };
@@ -22,5 +22,9 @@ export function createLoginLimiters(
         })
       : new RateLimiterMemory({ ...options, keyPrefix: `throttle:${name}` });
   };
-  return { account: limiter('account', windows.perAccount), ip: limiter('ip', windows.perIp) };
+  return {
+    accountAndIp: limiter('account-ip', windows.perAccountAndIp),
+    account: limiter('account', windows.perAccount),
+    ip: limiter('ip', windows.perIp),
+  };
 }

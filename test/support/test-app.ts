@@ -14,6 +14,7 @@ import {
   Put,
   UseGuards,
   type INestApplication,
+  type LoggerService,
   type ModuleMetadata,
 } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -139,6 +140,8 @@ export interface TestAppOptions {
   controllers?: ModuleMetadata['controllers'];
   /** Honour X-Forwarded-Proto (trust proxy). Default: false. */
   trustProxy?: boolean;
+  /** Where the app's Nest log lines go. Default: nowhere. */
+  logger?: LoggerService;
 }
 
 export async function createTestApp(options: TestAppOptions): Promise<INestApplication> {
@@ -156,20 +159,21 @@ export async function createTestApp(options: TestAppOptions): Promise<INestAppli
     controllers: [ProbeController, ...(options.controllers ?? [])],
     providers: options.providers ?? [],
   }).compile();
-  return startApp(moduleRef, options.adapter, options.trustProxy ?? false);
+  return startApp(moduleRef, options.adapter, options.trustProxy ?? false, options.logger);
 }
 
 export async function startApp(
   moduleRef: { createNestApplication: (adapter?: never) => INestApplication },
   adapter: AdapterName,
   trustProxy = false,
+  logger: LoggerService | false = false,
 ): Promise<INestApplication> {
   const app =
     adapter === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter({ trustProxy }) as never)
       : moduleRef.createNestApplication();
   if (adapter === 'express' && trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', 1);
-  app.useLogger(false);
+  app.useLogger(logger);
   await app.init();
   if (adapter === 'fastify') await app.getHttpAdapter().getInstance().ready();
   return app;

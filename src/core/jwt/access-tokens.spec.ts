@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
-import { createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { NestJwsEngine } from '../../nest/jws-engine.js';
 import { InvalidSessionError } from '../errors.js';
@@ -68,9 +68,23 @@ function forge(header: unknown, payload: unknown, key: JwtKey, alg: JwtAlgorithm
   let signature: Buffer;
   if (alg.startsWith('HS')) signature = createHmac(`sha${alg.slice(2)}`, signingKey).update(data).digest();
   else if (alg === 'RS256') signature = cryptoSign('sha256', data, signingKey);
-  else if (alg === 'ES256') signature = cryptoSign('sha256', data, { key: signingKey, dsaEncoding: 'ieee-p1363' });
+  else if (alg === 'ES256') signature = lowS(cryptoSign('sha256', data, { key: signingKey, dsaEncoding: 'ieee-p1363' }));
   else signature = cryptoSign(null, data, signingKey);
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/** The order n of P-256, written out here so the tests do not lean on the code under test. */
+const P256_N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+const sOf = (signature: Buffer): bigint => BigInt(`0x${signature.subarray(32).toString('hex')}`);
+
+/** (r, n − s): the other ECDSA signature that verifies for the same message and key. */
+function twinOf(signature: Buffer): Buffer {
+  return Buffer.concat([signature.subarray(0, 32), Buffer.from((P256_N - sOf(signature)).toString(16).padStart(64, '0'), 'hex')]);
+}
+
+/** A signer that normalises as the issuer does, so hand-made ES256 tokens are accepted deterministically. */
+function lowS(signature: Buffer): Buffer {
+  return sOf(signature) > P256_N / 2n ? twinOf(signature) : signature;
 }
 
 function headerFor(key: JwtKey, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -407,6 +421,28 @@ describe.each(ALGORITHMS)('AccessTokens with %s', (alg) => {
       expect(ring.jwks().keys).toHaveLength(1);
     });
   }
+});
+
+describe('AccessTokens with ES256 signatures (malleability)', () => {
+  const { key, tokens } = setup('ES256');
+  const signatureOf = (token: string) => Buffer.from(token.split('.')[2], 'base64url');
+  const withSignature = (token: string, signature: Buffer) => `${token.slice(0, token.lastIndexOf('.'))}.${signature.toString('base64url')}`;
+
+  it('refuses the twin (r, n − s) of a valid signature with 401, while the original still verifies', () => {
+    const { accessToken } = tokens.issue(USER, SID, START + 86_400_000);
+    const twin = withSignature(accessToken, twinOf(signatureOf(accessToken)));
+    const input = Buffer.from(accessToken.slice(0, accessToken.lastIndexOf('.')));
+    // The twin is a genuine signature: plain ECDSA verification accepts it.
+    expect(cryptoVerify('sha256', input, { key: key.verificationKey, dsaEncoding: 'ieee-p1363' }, signatureOf(twin))).toBe(true);
+    expect(outcome(tokens, accessToken)).toBe('accepted');
+    expect(outcome(tokens, twin)).toBe('bad-signature');
+  });
+
+  it('issues only low-S signatures, so its own tokens are never refused', () => {
+    const issued = Array.from({ length: 40 }, () => tokens.issue(USER, SID, START + 86_400_000).accessToken);
+    expect(issued.filter((token) => sOf(signatureOf(token)) > P256_N / 2n).length).toBe(0);
+    expect(issued.map((token) => outcome(tokens, token)).filter((result) => result !== 'accepted')).toEqual([]);
+  });
 });
 
 describe('AccessTokens key ring', () => {

@@ -1,6 +1,7 @@
 import { userIdOf, type AuthUser } from '../auth-user.js';
 import { InvalidSessionError } from '../errors.js';
 import { randomToken } from '../session-token.js';
+import { isLowSEs256Signature, toLowSEs256Signature } from './ecdsa-signature.js';
 import type { JwsEngine } from './jws.js';
 import type { JwtKeyRing } from './jwt-keys.js';
 
@@ -57,7 +58,8 @@ export class AccessTokens {
       roles: user.roles ?? [],
     };
     const key = this.keys.signing;
-    const accessToken = this.engine.sign({ ...claims }, { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid }, key);
+    const signed = this.engine.sign({ ...claims }, { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid }, key);
+    const accessToken = key.alg === 'ES256' ? withLowSSignature(signed) : signed;
     return { accessToken, expiresIn: Math.max(0, exp - now) };
   }
 
@@ -68,7 +70,8 @@ export class AccessTokens {
       throw new InvalidSessionError('malformed');
     }
     // One spelling per signature: the unused low bits of the last base64url character must be zero.
-    if (Buffer.from(segments[2], 'base64url').toString('base64url') !== segments[2]) {
+    const signature = Buffer.from(segments[2], 'base64url');
+    if (signature.toString('base64url') !== segments[2]) {
       throw new InvalidSessionError('malformed');
     }
     const header = decodeJson(segments[0]);
@@ -79,7 +82,9 @@ export class AccessTokens {
       typeof header.typ !== 'string' ||
       !isAccessTokenType(header.typ) ||
       'crit' in header ||
-      'b64' in header
+      'b64' in header ||
+      // ...and for ECDSA only the low-S one of the two signatures that verify (see ecdsa-signature.ts).
+      (key.alg === 'ES256' && !isLowSEs256Signature(signature))
     ) {
       throw new InvalidSessionError('bad-signature');
     }
@@ -111,6 +116,13 @@ export class AccessTokens {
     if (exp <= now || (typeof nbf === 'number' && nbf > now)) throw new InvalidSessionError('expired');
     return { sub, sid, jti, iat, exp, iss, aud: this.settings.audience, roles: (roles as string[] | undefined) ?? [] };
   }
+}
+
+/** Issued ES256 tokens carry the low-S signature, the only one verify accepts. */
+function withLowSSignature(token: string): string {
+  const dot = token.lastIndexOf('.');
+  const signature = toLowSEs256Signature(Buffer.from(token.slice(dot + 1), 'base64url'));
+  return `${token.slice(0, dot)}.${signature.toString('base64url')}`;
 }
 
 /** RFC 9068 §4: `at+jwt`, or its media-type spelling. */

@@ -1,9 +1,10 @@
 import { ForbiddenException, Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../../core/auth-user.js';
-import { isCrossSiteRequest } from '../../core/cross-site.js';
+import { refusesCrossSite } from '../../core/cross-site.js';
 import type { Session } from '../../core/session.js';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
+import { preventCredentialCaching } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
 import { RequestSessions } from '../request-sessions.js';
 import { IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
@@ -13,7 +14,7 @@ import { IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js
  * logged in with an accepted credential, put the user on `request.user`. Routes marked
  * `@Public()` pass, so the guards can be registered globally. Missing, forged, expired,
  * revoked or duplicated credentials: 401. A cookie-authenticated unsafe request from another
- * site: 403 (CSRF). Store unreachable: 503.
+ * site: 403 (CSRF). Store unreachable: 503. No answer of a guarded route is cached.
  */
 export abstract class CredentialGuard implements CanActivate {
   constructor(
@@ -28,6 +29,8 @@ export abstract class CredentialGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
     const http = context.switchToHttp();
+    // Whatever the answer (200, 401, 403, 503), it depends on the credential.
+    preventCredentialCaching(http.getRequest(), http.getResponse());
     let session: Session;
     try {
       session = await this.sessions.load(context);
@@ -37,8 +40,7 @@ export abstract class CredentialGuard implements CanActivate {
     const user = session.authenticatedUser;
     if (user === null || !this.accepts(session)) throw new UnauthorizedException();
     // Browsers attach cookies to cross-site requests; bearer tokens they never attach on their own.
-    const { csrf } = this.options;
-    if (session.via === 'cookie' && csrf && session.request.fetch && isCrossSiteRequest(session.request.fetch, csrf.allowedOrigins)) {
+    if (session.via === 'cookie' && refusesCrossSite(this.options.csrf, session.request.fetch)) {
       throw new ForbiddenException('Cross-site request refused.');
     }
     http.getRequest<{ user?: AuthUser }>().user = user;

@@ -2,7 +2,7 @@ import { BadRequestException, ForbiddenException, Inject, Injectable, Unauthoriz
 import { AuthGuard } from '@nestjs/passport';
 import type { AuthUser } from '../../core/auth-user.js';
 import type { AuthEvent, AuthEventListener } from '../../core/auth-events.js';
-import { isCrossSiteRequest } from '../../core/cross-site.js';
+import { refusesCrossSite } from '../../core/cross-site.js';
 import { LoginThrottledError, type LoginThrottle } from '../../core/login-throttle.js';
 import { createHmac } from 'node:crypto';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
@@ -41,10 +41,9 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     const failed = (reason: Extract<AuthEvent, { type: 'login.failed' }>['reason']) =>
       this.emit({ type: 'login.failed', reason, account: this.accountOf(body.username), ip: ip ?? null });
     // Login CSRF: another site must not log the visitor into an account of its choosing.
-    const { csrf, mode } = this.options;
     // In jwt mode only a refresh cookie could be planted this way.
-    const setsCookie = mode !== 'jwt' || this.options.jwt?.refreshTokenTransport === 'cookie';
-    if (setsCookie && csrf && fetch && isCrossSiteRequest(fetch, csrf.allowedOrigins)) {
+    const setsCookie = this.options.mode !== 'jwt' || this.options.jwt?.refreshTokenTransport === 'cookie';
+    if (setsCookie && refusesCrossSite(this.options.csrf, fetch)) {
       failed('cross-site');
       throw new ForbiddenException('Cross-site request refused.');
     }

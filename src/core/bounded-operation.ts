@@ -1,0 +1,25 @@
+import { SessionStoreUnavailableError } from './errors.js';
+
+/** How long a store operation may take when nothing else is configured (the Redis store's default too). */
+export const DEFAULT_STORE_OPERATION_TIMEOUT_MS = 2_000;
+
+/**
+ * Bounds one store operation by `timeoutMs` and reports any failure as the store being
+ * unavailable, so a request answers 503 within the bound instead of waiting on a Redis that
+ * has stopped answering (a frozen server, a dead link, a paused client). What the operation
+ * does once the bound has passed is ignored; its late rejection is swallowed, never unhandled.
+ */
+export async function boundedOperation<T>(operation: string, pending: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([pending, timeout]);
+  } catch (error) {
+    pending.catch(() => undefined);
+    throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(operation, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}

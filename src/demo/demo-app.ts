@@ -1,0 +1,30 @@
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { DemoConfig } from './demo-config.js';
+import { DemoModule } from './demo.module.js';
+import type { DemoUsers } from './demo-users.js';
+
+/** The demo's Nest app on the configured adapter, not yet listening. `npm start` runs it through main.ts. */
+export async function createDemoApp(config: DemoConfig, users: DemoUsers, options: NestApplicationOptions = {}): Promise<INestApplication> {
+  const module = DemoModule.register(config, users);
+  // A keep-alive connection that keeps sending (a browser, a load test) would hold app.close(),
+  // and with it the exit on Ctrl-C, open for as long as it sends: close them at shutdown.
+  const appOptions: NestApplicationOptions = { forceCloseConnections: true, ...options };
+  if (config.adapter === 'fastify') {
+    // Loaded only when asked for: @nestjs/platform-fastify is an optional peer.
+    const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+    // One proxy hop, as Express's 'trust proxy' 1 below: `true` would trust every
+    // X-Forwarded-For entry, so a client could choose the address its session and throttle see.
+    // A function, because this Fastify refuses a bare hop count (it trusts nothing then).
+    const trustProxy = config.trustProxy ? trustOneProxyHop : false;
+    return NestFactory.create(module, new FastifyAdapter({ trustProxy }), appOptions);
+  }
+  const app = await NestFactory.create(module, appOptions);
+  if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', 1);
+  return app;
+}
+
+/** proxy-addr's trust test: hop 0 is the peer that connected (the proxy), the only one trusted. */
+function trustOneProxyHop(_address: string, hop: number): boolean {
+  return hop < 1;
+}
