@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { SessionConfigurationError, SessionStoreUnavailableError } from '../../core/errors.js';
+import { boundedOperation } from '../../core/bounded-operation.js';
+import { SessionConfigurationError } from '../../core/errors.js';
 import type { RedisStoreOptions } from '../../core/store-options.js';
 
 /** Connection defaults for clients the store makes: fail fast instead of queueing while Redis is away. */
@@ -22,22 +23,6 @@ export function connect(options: RedisStoreOptions): { client: Redis | Cluster; 
   return { client, ownsClient: true };
 }
 
-/** Bounds an operation by `timeoutMs` and reports any failure as the store being unavailable. */
-export async function guarded<T>(operation: string, pending: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([pending, timeout]);
-  } catch (error) {
-    pending.catch(() => undefined);
-    throw new SessionStoreUnavailableError(operation, error);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Warns when Redis may evict keys on its own: an evicted session index or epoch weakens
  * revoke-all and the per-user bound, so the store needs `maxmemory-policy noeviction`. Asked once
@@ -47,7 +32,7 @@ export async function guarded<T>(operation: string, pending: Promise<T>, timeout
 export async function warnUnlessNoEviction(client: Redis | Cluster, timeoutMs: number, onWarning: (message: string) => void): Promise<void> {
   let policy: unknown;
   try {
-    const reply = await guarded('config', (client as Redis).config('GET', 'maxmemory-policy'), timeoutMs);
+    const reply = await boundedOperation('config', (client as Redis).config('GET', 'maxmemory-policy'), timeoutMs);
     policy = Array.isArray(reply) ? reply[1] : undefined;
   } catch {
     return;

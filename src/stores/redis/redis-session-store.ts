@@ -2,7 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { SessionConfigurationError, SessionDataTooLargeError } from '../../core/errors.js';
 import { randomToken, slotTagForUser, type SessionRef } from '../../core/session-token.js';
 import type { RedisStoreOptions } from '../../core/store-options.js';
-import { closeOwnedClient, connect, guarded, warnUnlessNoEviction } from './redis-connection.js';
+import { closeOwnedClient, connect, warnUnlessNoEviction } from './redis-connection.js';
+import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../../core/bounded-operation.js';
 import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
@@ -70,7 +71,7 @@ export class RedisSessionStore implements ClosableSessionStore {
         'Remove { and }: the store places its own Redis Cluster hash tag after the prefix.',
       );
     }
-    this.operationTimeoutMs = options.operationTimeoutMs ?? 2_000;
+    this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
     for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
@@ -291,7 +292,7 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   private guard<T>(operation: string, pending: Promise<T>): Promise<T> {
-    return guarded(operation, pending, this.operationTimeoutMs);
+    return boundedOperation(operation, pending, this.operationTimeoutMs);
   }
 }
 
