@@ -29,7 +29,8 @@ export default {
     ],
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // test/tarball/ holds the fresh apps' sources: `npm run test:tarball` runs them from the tarball.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/tarball/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testTimeout: 30000,
 };

@@ -41,4 +41,4 @@ export { LocalAuthGuard } from './nest/guards/local-auth.guard.js';
 export { RolesGuard } from './nest/guards/roles.guard.js';
 export { SessionGuard } from './nest/guards/session.guard.js';
 export { SessionModule } from './nest/session.module.js';
-export type { SessionModuleExtras } from './nest/session.module-definition.js';
+export type { SessionModuleExtras, SessionOptionsFactory } from './nest/session.module-definition.js';

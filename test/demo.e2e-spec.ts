@@ -181,6 +181,18 @@ describe.each(ADAPTERS)('the demo app over %s', (adapter) => {
     expect(response.text).toMatch(/<input id="password" type="password"/);
     expect(response.text).toContain('id="login-button"');
     expect(response.text).toContain("'/auth/login'");
+    // A real form, so Enter submits it; the script handles its submit event.
+    expect(response.text).toMatch(/<form id="login-form">[\s\S]*<button id="login-button" type="submit">[\s\S]*<\/form>/);
+    expect(response.text).toContain("$('login-form').addEventListener('submit'");
+  });
+
+  it('serves a page script that parses and works with bearer tokens as well as the cookie', async () => {
+    const response = await request(app.getHttpServer()).get('/').expect(200);
+    const script = /<script>([\s\S]*?)<\/script>/.exec(response.text)?.[1] ?? '';
+    expect(() => new Function(script)).not.toThrow();
+    expect(script).toContain("headers.Authorization = 'Bearer ' + tokens.access");
+    expect(script).toContain("fetch('/auth/refresh'");
+    expect(script).not.toMatch(/localStorage|sessionStorage/);
   });
 
   it('logs alice in with the demo password and rejects a wrong one', async () => {

@@ -4,15 +4,21 @@ import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import {
+  AuthenticatedGuard,
+  AuthService,
+  CurrentSession,
   CurrentUser,
   MemorySessionStore,
   RedisSessionStore,
+  Session,
   SessionConfigurationError,
   SessionGuard,
   SessionModule,
   SessionStore,
   type AuthUser,
+  type SessionInfo,
   type SessionModuleOptions,
+  type SessionOptionsFactory,
 } from '../src/index.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { ADAPTERS, createTestApp, sessionCookieFrom, startApp, TEST_SECRET, validateTestUser } from './support/test-app.js';
@@ -71,6 +77,33 @@ class FeatureController {
 /** Does not import SessionModule. */
 @Module({ controllers: [FeatureController], providers: [Greeter] })
 class FeatureModule {}
+
+@Controller('account')
+@UseGuards(AuthenticatedGuard)
+class AccountController {
+  constructor(@Inject(AuthService) private readonly auth: AuthService) {}
+
+  @Get('sessions')
+  sessions(@CurrentSession() session: Session): Promise<SessionInfo[]> {
+    return this.auth.listSessions(session);
+  }
+}
+
+/** Imports the bare SessionModule, as a feature module of an app whose root module called forRoot(). */
+@Module({ imports: [SessionModule], controllers: [AccountController] })
+class AccountModule {}
+
+@Injectable()
+class SessionConfigService implements SessionOptionsFactory {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  createSessionOptions(): SessionModuleOptions {
+    return { secret: this.config.sessionSecret, validateUser: validateTestUser, idleTimeout: this.config.idle };
+  }
+}
+
+@Module({ imports: [AppConfigModule], providers: [SessionConfigService], exports: [SessionConfigService] })
+class SessionConfigModule {}
 
 let redis: RedisServerHandle;
 
@@ -253,18 +286,46 @@ describe.each(ADAPTERS)('SessionModule configuration over %s', (adapter) => {
   });
 });
 
-describe('SessionModule without isGlobal', () => {
-  it('cannot resolve its guard in a feature module that does not import it', async () => {
-    let error: unknown;
-    try {
-      const moduleRef = await Test.createTestingModule({
-        imports: [SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser }), FeatureModule],
-      }).compile();
-      await moduleRef.close();
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/SessionGuard|RequestSessions/);
+describe.each(ADAPTERS)('SessionModule in feature modules over %s', (adapter) => {
+  let app: INestApplication | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function boot(imports: Parameters<typeof Test.createTestingModule>[0]['imports']): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({ imports }).compile();
+    app = await startApp(moduleRef, adapter);
+    return app;
+  }
+
+  it('lets a feature module that does not import SessionModule use its guard without isGlobal', async () => {
+    await boot([SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, routes: true }), FeatureModule]);
+    await request(app!.getHttpServer()).get('/feature').expect(401);
+    const cookie = await login(app!);
+    const response = await request(app!.getHttpServer()).get('/feature').set('Cookie', cookie).expect(200);
+    expect(response.body).toEqual({ message: 'hello u-alice' });
+  });
+
+  it('lets a feature module import the bare SessionModule and inject AuthService, sharing the one store', async () => {
+    await boot([SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, routes: true }), AccountModule]);
+    await request(app!.getHttpServer()).get('/account/sessions').expect(401);
+    const cookie = await login(app!);
+    const response = await request(app!.getHttpServer()).get('/account/sessions').set('Cookie', cookie).expect(200);
+    expect(response.body).toHaveLength(1);
+    expect(response.body[0]).toMatchObject({ current: true });
+  });
+
+  it('takes its options from forRootAsync({ useClass }) with the class built in the module', async () => {
+    await boot([SessionModule.forRootAsync({ imports: [AppConfigModule], useClass: SessionConfigService, routes: true }), AccountModule]);
+    const cookie = await login(app!);
+    await request(app!.getHttpServer()).get('/account/sessions').set('Cookie', cookie).expect(200);
+  });
+
+  it('takes its options from forRootAsync({ useExisting }) with a provider another module exports', async () => {
+    await boot([SessionModule.forRootAsync({ imports: [SessionConfigModule], useExisting: SessionConfigService, routes: true }), FeatureModule]);
+    const cookie = await login(app!);
+    await request(app!.getHttpServer()).get('/feature').set('Cookie', cookie).expect(200);
   });
 });

@@ -3,8 +3,16 @@ import type { SessionModuleOptions } from '../core/session-options.js';
 import { mountAuthController } from './auth.controller.js';
 import { JwksController } from './jwks.controller.js';
 
+/** For `forRootAsync({ useClass })` and `forRootAsync({ useExisting })`. */
+export interface SessionOptionsFactory {
+  createSessionOptions(): SessionModuleOptions | Promise<SessionModuleOptions>;
+}
+
 export interface SessionModuleExtras {
-  /** Register the module globally so feature modules need not import it. Default: false. */
+  /**
+   * Accepted for compatibility and for symmetry with other Nest modules; the module is always
+   * global (see `global` below), so this changes nothing. Default: false.
+   */
   isGlobal?: boolean;
   /**
    * Mount the built-in AuthController: `true` under `/auth`, or `{ prefix }`, and
@@ -21,9 +29,13 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<SessionModuleOptions>()
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createSessionOptions')
   .setExtras<SessionModuleExtras>({ isGlobal: false, routes: false }, (definition, extras) => ({
     ...definition,
-    global: extras.isGlobal,
+    // Always global, as ThrottlerModule is: guards are instantiated in the module whose controller
+    // names them, so AuthenticatedGuard in a feature module needs the session providers there.
+    // One forRoot() in the root module is the rule; importing it twice would make two stores.
+    global: true,
     controllers: extras.routes
       ? [mountAuthController((extras.routes === true ? undefined : extras.routes.prefix) ?? 'auth'), JwksController]
       : [],

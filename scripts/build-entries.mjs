@@ -1,0 +1,58 @@
+// Writes the package's two entry points next to the builds that `npm run build` compiled:
+// dist/index.js (ESM) and dist/cjs/index.js (CommonJS). See the comment in ENTRY_COMMENT.
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+
+const ENTRY_COMMENT = `// One package, two module systems, one instance. Which build runs depends only on the app's
+// @nestjs/common, never on whether this file was reached by import or require: with a CommonJS
+// Nest (11) both entries load the CommonJS build, with an ESM-only Nest (12) both load the ESM
+// build. So an app gets one SessionModule, one AuthService token and one set of guards even when
+// its own CommonJS code and an ESM dependency both load this package (no dual-package hazard).
+// Loading the build that matches Nest's format also keeps jest working without require(esm):
+// jest's CommonJS mode with Nest 11 never meets an ES module, and jest's ESM mode with Nest 12
+// reaches the ESM build through import(). Written by scripts/build-entries.mjs.`;
+
+const NEST_IS_ESM = `function nestCommonIsEsm(require) {
+  try {
+    return require('@nestjs/common/package.json').type === 'module';
+  } catch {
+    return false;
+  }
+}`;
+
+const esm = await import(join(DIST, 'index.js'));
+const names = Object.keys(esm).filter((name) => name !== 'default').sort();
+if (names.length === 0) throw new Error('dist/index.js exports nothing: run the ESM build first.');
+
+await writeFile(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+
+await writeFile(
+  join(DIST, 'index.cjs'),
+  `'use strict';
+${ENTRY_COMMENT}
+${NEST_IS_ESM}
+
+// require(esm) of the ESM build: Node 20.19+ and 22.12+, as @nestjs/common 12 itself needs.
+module.exports = nestCommonIsEsm(require) ? require('./index.js') : require('./cjs/index.js');
+`,
+);
+
+await writeFile(
+  join(DIST, 'index.mjs'),
+  `${ENTRY_COMMENT}
+import { createRequire } from 'node:module';
+
+${NEST_IS_ESM}
+
+const require = createRequire(import.meta.url);
+const build = nestCommonIsEsm(require) ? await import('./index.js') : require('./cjs/index.js');
+
+export const {
+${names.map((name) => `  ${name},`).join('\n')}
+} = build;
+`,
+);
+console.log(`dist/index.mjs and dist/index.cjs: ${names.length} exports`);

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { SessionModule } from 'nestjs-session-auth';
+import { ProfileModule } from './profile/profile.module';
+import { UsersModule } from './users/users.module';
+import { UsersService } from './users/users.service';
+
+@Module({
+  imports: [
+    SessionModule.forRootAsync({
+      routes: true,
+      imports: [UsersModule],
+      inject: [UsersService],
+      useFactory: (users: UsersService) => ({
+        secret: process.env.SESSION_SECRET ?? 'test-only-secret-of-at-least-32-characters',
+        store: { type: 'memory' },
+        validateUser: (username, password) => users.checkPassword(username, password),
+      }),
+    }),
+    ProfileModule,
+  ],
+})
+export class AppModule {}
