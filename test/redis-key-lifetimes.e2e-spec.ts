@@ -5,7 +5,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { slotTagForUser } from '../src/core/session-token.js';
+import { slotTagOf } from './support/user-refs.js';
 import { http, login, meStatus, uniqueKeyPrefix } from './support/http-helpers.js';
 import { createJwtApp, refreshWith, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
@@ -25,7 +25,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const aliceIndexKey = (keyPrefix: string) => `${keyPrefix}{${slotTagForUser(String(TEST_USERS.alice.user.id))}}:u`;
+const aliceIndexKey = (keyPrefix: string) => `${keyPrefix}{${slotTagOf(String(TEST_USERS.alice.user.id))}}:u`;
 
 /** Every key under the prefix with its PTTL (-1: no TTL), found with SCAN. */
 async function ttlsUnder(keyPrefix: string): Promise<Array<{ key: string; pttl: number }>> {

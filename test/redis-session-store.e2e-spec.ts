@@ -4,7 +4,8 @@
  */
 import { Redis } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../src/core/errors.js';
-import { newSessionToken, randomSlotTag, randomToken, refOf, sha256, slotTagForUser, type SessionToken } from '../src/core/session-token.js';
+import { newSessionToken, randomSlotTag, randomToken, refOf, sha256, type SessionToken } from '../src/core/session-token.js';
+import { ownerOf, slotTagOf } from './support/user-refs.js';
 import { RedisSessionStore } from '../src/stores/redis/redis-session-store.js';
 import { REMEMBERED_REFRESH_TOKENS } from '../src/core/session-store.js';
 import { resolveSessionOptions } from '../src/core/session-options.js';
@@ -73,7 +74,7 @@ describe('RedisSessionStore', () => {
     async function populate(store: RedisSessionStore, userId: string): Promise<SessionToken[]> {
       const tokens: SessionToken[] = [];
       for (let i = 0; i < 3; i++) {
-        const token = newSessionToken(slotTagForUser(userId));
+        const token = newSessionToken(slotTagOf(userId));
         tokens.push(token);
         await store.create(refOf(token), makeRecord(userId, { data: { i: String(i) } }), HOUR);
       }
@@ -118,10 +119,10 @@ describe('RedisSessionStore', () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
       await populate(store, userId);
-      await store.listByUser(userId);
+      await store.listByUser(ownerOf(userId));
 
       const keys = await inspector.keys(`${keyPrefix}*`);
-      const indexKey = `${keyPrefix}{${slotTagForUser(userId)}}:u`;
+      const indexKey = `${keyPrefix}{${slotTagOf(userId)}}:u`;
       expect(keys).toContain(indexKey);
       const ttls = new Map<string, number>();
       for (const key of keys) ttls.set(key, await inspector.pttl(key));
@@ -129,7 +130,7 @@ describe('RedisSessionStore', () => {
         expect({ key, ttl: ttl > 0 }).toEqual({ key, ttl: true });
         expect(ttl).toBeLessThanOrEqual(HOUR);
       }
-      const userSessionKeys = keys.filter((key) => key.startsWith(`${keyPrefix}{${slotTagForUser(userId)}}:s:`));
+      const userSessionKeys = keys.filter((key) => key.startsWith(`${keyPrefix}{${slotTagOf(userId)}}:s:`));
       expect(userSessionKeys).toHaveLength(3);
       for (const key of userSessionKeys) expect(ttls.get(indexKey)!).toBeGreaterThanOrEqual(ttls.get(key)! - 50);
     });
@@ -137,8 +138,8 @@ describe('RedisSessionStore', () => {
     it('slides the key TTL to the idle timeout on read, never beyond the absolute deadline', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const roomy = newSessionToken(slotTagForUser(userId));
-      const tight = newSessionToken(slotTagForUser(userId));
+      const roomy = newSessionToken(slotTagOf(userId));
+      const tight = newSessionToken(slotTagOf(userId));
       const now = Date.now();
       await store.create(refOf(roomy), makeRecord(userId, { absoluteExpiresAt: now + HOUR }), 1_000);
       await store.create(refOf(tight), makeRecord(userId, { absoluteExpiresAt: now + 2_000 }), 1_000);
@@ -158,7 +159,7 @@ describe('RedisSessionStore', () => {
     it("keeps all keys of one user, sessions and index, under the same {hashtag}, the user's slot tag", async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const tag = slotTagForUser(userId);
+      const tag = slotTagOf(userId);
       await populate(store, userId);
 
       const keys = await inspector.keys(`${keyPrefix}{${tag}}*`);
@@ -222,7 +223,7 @@ describe('RedisSessionStore', () => {
       const { store, keyPrefix } = newStore();
       const tokens = issuer();
       const userId = uniqueUserId();
-      const sessionToken = newSessionToken(slotTagForUser(userId));
+      const sessionToken = newSessionToken(slotTagOf(userId));
       const ref = refOf(sessionToken);
       const record = makeRecord(userId);
       const minted = [tokens.mintRefreshToken(ref, record.absoluteExpiresAt)];
@@ -256,7 +257,7 @@ describe('RedisSessionStore', () => {
     it('keeps the consumed-digest field bounded: after 50 rotations it holds exactly the last 20 whole digests', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const ref = refOf(newSessionToken(slotTagOf(userId)));
       const states = Array.from({ length: 51 }, () => refreshState());
       await store.create(ref, makeRecord(userId, { refresh: states[0] }), HOUR);
       const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest}`;
@@ -281,7 +282,7 @@ describe('RedisSessionStore', () => {
     it("'reused' removes the session's entry from the user's index in the same script, not only on the next listByUser", async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const tag = slotTagForUser(userId);
+      const tag = slotTagOf(userId);
       const ref = refOf(newSessionToken(tag));
       const other = refOf(newSessionToken(tag));
       const first = refreshState();
@@ -300,11 +301,11 @@ describe('RedisSessionStore', () => {
     it('a rotation slides the key TTL up to the idle timeout, never down, never past the absolute deadline', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const key = (digest: string) => `${keyPrefix}{${slotTagForUser(userId)}}:s:${digest}`;
+      const key = (digest: string) => `${keyPrefix}{${slotTagOf(userId)}}:s:${digest}`;
       const now = Date.now();
-      const short = { ref: refOf(newSessionToken(slotTagForUser(userId))), refresh: refreshState() };
-      const long = { ref: refOf(newSessionToken(slotTagForUser(userId))), refresh: refreshState() };
-      const tight = { ref: refOf(newSessionToken(slotTagForUser(userId))), refresh: refreshState() };
+      const short = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
+      const long = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
+      const tight = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
       await store.create(short.ref, makeRecord(userId, { refresh: short.refresh }), 1_000);
       await store.create(long.ref, makeRecord(userId, { refresh: long.refresh }), HOUR);
       await store.create(tight.ref, makeRecord(userId, { refresh: tight.refresh, absoluteExpiresAt: now + 2_000 }), 1_000);
@@ -327,7 +328,7 @@ describe('RedisSessionStore', () => {
     it('a read with a short idle timeout never lowers the key TTL', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const ref = refOf(newSessionToken(slotTagOf(userId)));
       await store.create(ref, makeRecord(userId), 60_000);
 
       expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 300, touchIntervalMs: 0 })).not.toBeNull();
@@ -340,23 +341,23 @@ describe('RedisSessionStore', () => {
     it('destroyByUser ends every session of the user after the index key is lost; they cannot be read, refreshed, renamed or listed', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const tag = slotTagForUser(userId);
+      const tag = slotTagOf(userId);
       const refresh = refreshState();
       const sessions = [refOf(newSessionToken(tag)), refOf(newSessionToken(tag))];
       await store.create(sessions[0], makeRecord(userId, { refresh }), HOUR);
       await store.create(sessions[1], makeRecord(userId), HOUR);
       const otherUser = uniqueUserId();
-      const other = refOf(newSessionToken(slotTagForUser(otherUser)));
+      const other = refOf(newSessionToken(slotTagOf(otherUser)));
       await store.create(other, makeRecord(otherUser), HOUR);
       // As an eviction under allkeys-* or a failover that lost a write would leave it.
       expect(await inspector.del(`${keyPrefix}{${tag}}:u`)).toBe(1);
 
-      await store.destroyByUser(userId);
+      await store.destroyByUser(ownerOf(userId));
 
       for (const ref of sessions) expect(await store.read(ref, peek())).toBeNull();
       expect(await store.rotateRefreshToken(sessions[0], refresh.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
       expect(await store.rename(sessions[1], refOf(newSessionToken(tag)))).toBe(false);
-      expect(await store.listByUser(userId)).toEqual([]);
+      expect(await store.listByUser(ownerOf(userId))).toEqual([]);
       expect(await store.read(other, peek())).not.toBeNull();
       // A session created afterwards is not revoked.
       const later = refOf(newSessionToken(tag));
@@ -367,14 +368,14 @@ describe('RedisSessionStore', () => {
     it('with keepHandle keeps the current session and ends the others, also those the index lost', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const tag = slotTagForUser(userId);
+      const tag = slotTagOf(userId);
       const kept = { ref: refOf(newSessionToken(tag)), record: makeRecord(userId) };
       const lost = refOf(newSessionToken(tag));
       await store.create(lost, makeRecord(userId), HOUR);
       await inspector.del(`${keyPrefix}{${tag}}:u`);
       await store.create(kept.ref, kept.record, HOUR);
 
-      expect(await store.destroyByUser(userId, kept.record.handle)).toBe(0);
+      expect(await store.destroyByUser(ownerOf(userId), kept.record.handle)).toBe(0);
 
       expect(await store.read(lost, peek())).toBeNull();
       expect(await store.read(kept.ref, peek())).toEqual(kept.record);
@@ -383,7 +384,7 @@ describe('RedisSessionStore', () => {
     it('a rename that recreates a lost index gives it a TTL up to the deadline, never none', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const tag = slotTagForUser(userId);
+      const tag = slotTagOf(userId);
       const from = refOf(newSessionToken(tag));
       await store.create(from, makeRecord(userId), HOUR);
       await inspector.del(`${keyPrefix}{${tag}}:u`);
@@ -455,7 +456,7 @@ describe('RedisSessionStore', () => {
       const store = new RedisSessionStore({ options: { host: '127.0.0.1', port: server.port }, keyPrefix: uniquePrefix() });
       stores.push(store);
       const userId = uniqueUserId();
-      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const ref = refOf(newSessionToken(slotTagOf(userId)));
       const record = makeRecord(userId);
 
       await store.create(ref, record, HOUR);
@@ -549,7 +550,7 @@ describe('RedisSessionStore', () => {
       });
       stores.push(store);
       const userId = uniqueUserId();
-      const ref = refOf(newSessionToken(slotTagForUser(userId)));
+      const ref = refOf(newSessionToken(slotTagOf(userId)));
       const lastSeenAt = Date.now() - 10_000;
       await store.create(ref, makeRecord(userId, { lastSeenAt }), HOUR);
       // Warm up: the first use of a script may need an extra EVAL to load it.
@@ -603,7 +604,7 @@ describe('RedisSessionStore while Redis is down', () => {
 
   it('rejects every operation with SessionStoreUnavailableError within operationTimeoutMs plus a margin, then recovers on its own', async () => {
     const userId = uniqueUserId();
-    const ref = refOf(newSessionToken(slotTagForUser(userId)));
+    const ref = refOf(newSessionToken(slotTagOf(userId)));
     await store.create(ref, makeRecord(userId), HOUR);
     expect(await store.read(ref, peek())).not.toBeNull();
 
@@ -612,9 +613,9 @@ describe('RedisSessionStore while Redis is down', () => {
     const operations: Array<[string, () => Promise<unknown>]> = [
       ['read', () => store.read(ref, peek())],
       ['read again', () => store.read(ref, peek())],
-      ['create', () => store.create(refOf(newSessionToken(slotTagForUser(userId))), makeRecord(userId), HOUR)],
+      ['create', () => store.create(refOf(newSessionToken(slotTagOf(userId))), makeRecord(userId), HOUR)],
       ['update', () => store.update(ref, { data: { a: '1' } })],
-      ['listByUser', () => store.listByUser(userId)],
+      ['listByUser', () => store.listByUser(ownerOf(userId))],
       ['destroy', () => store.destroy(ref)],
     ];
     for (const [name, operation] of operations) {
@@ -627,7 +628,7 @@ describe('RedisSessionStore while Redis is down', () => {
     await server.restart();
 
     // The server lost its data (no persistence); a new session works again without a new store.
-    const fresh = refOf(newSessionToken(slotTagForUser(userId)));
+    const fresh = refOf(newSessionToken(slotTagOf(userId)));
     const deadline = Date.now() + 10_000;
     let recovered = false;
     while (!recovered && Date.now() < deadline) {

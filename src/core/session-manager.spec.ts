@@ -3,12 +3,13 @@ import type { Session } from './session.js';
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
 import { SessionManager } from './session-manager.js';
 import { resolveSessionOptions, type SessionModuleOptions } from './session-options.js';
-import { refOf, SessionCookieCodec, slotTagForUser } from './session-token.js';
+import { refOf, SessionCookieCodec, UserSlotTags } from './session-token.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import type { SessionPatch, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
 import type { SessionRef } from './session-token.js';
 
 const SECRET = 'manager-spec-secret-0123456789abcdef';
+const slotTagOf = (userId: string) => new UserSlotTags([SECRET]).current(userId).tag;
 const ALICE = { id: 'u-alice', roles: ['user'] };
 
 /** Records what the manager writes to the response. */
@@ -258,7 +259,7 @@ describe('SessionManager', () => {
     it("puts the session in the user's slot and sets no-store", async () => {
       const { session, sink } = await open();
       await manager.login(session, ALICE);
-      expect(sink.lastPair.split('=')[1].split('.')[0]).toBe(slotTagForUser(ALICE.id));
+      expect(sink.lastPair.split('=')[1].split('.')[0]).toBe(slotTagOf(ALICE.id));
       expect(sink.noStore).toBeGreaterThan(0);
     });
 
@@ -361,7 +362,7 @@ describe('SessionManager', () => {
     it('fails with not-found when the session was destroyed meanwhile', async () => {
       const cookie = await loggedIn();
       const { session, sink } = await open(cookie);
-      await memory.destroyByUser(ALICE.id);
+      await memory.destroyByUser(new UserSlotTags([SECRET]).current(ALICE.id));
       await expect(manager.rotate(session)).rejects.toMatchObject({ reason: 'not-found' });
       expect(session.isAuthenticated).toBe(false);
       expect(sink.cookies).toEqual([]);
@@ -383,7 +384,7 @@ describe('SessionManager', () => {
 
     it('rejects a cookie signed with another secret without asking the store', async () => {
       const other = new SessionCookieCodec(['another-secret-that-is-long-enough-42']);
-      const cookie = `sid=${other.encode({ tag: slotTagForUser(ALICE.id), token: 'A'.repeat(43) })}`;
+      const cookie = `sid=${other.encode({ tag: slotTagOf(ALICE.id), token: 'A'.repeat(43) })}`;
       const { session } = await open(cookie);
       expect(session.rejection).toBe('bad-signature');
       expect(calls).toEqual([]);
@@ -410,7 +411,7 @@ describe('SessionManager', () => {
 
     it('reports not-found for a well-signed token the store does not know', async () => {
       const codec = new SessionCookieCodec([SECRET]);
-      const { session } = await open(`sid=${codec.encode({ tag: slotTagForUser('u-x'), token: 'B'.repeat(43) })}`);
+      const { session } = await open(`sid=${codec.encode({ tag: slotTagOf('u-x'), token: 'B'.repeat(43) })}`);
       expect(session.rejection).toBe('not-found');
       expect(calls).toEqual(['read']);
     });

@@ -13,8 +13,9 @@ import {
   randomToken,
   refOf,
   SessionCookieCodec,
-  slotTagForUser,
+  UserSlotTags,
 } from './session-token.js';
+import { UserSessions, type SessionInfo } from './user-sessions.js';
 import {
   DEFAULT_CREATE_OPTIONS,
   type CreateOptions,
@@ -24,16 +25,7 @@ import {
   type TouchPolicy,
 } from './session-store.js';
 
-/** One entry of a user's session list. Never carries the token or anything derived from it. */
-export interface SessionInfo {
-  id: string;
-  current: boolean;
-  createdAt: Date;
-  lastSeenAt: Date;
-  expiresAt: Date;
-  userAgent: string | null;
-  ip: string | null;
-}
+export type { SessionInfo } from './user-sessions.js';
 
 const MAX_USER_AGENT_LENGTH = 256;
 
@@ -48,6 +40,8 @@ export class SessionManager {
   /** Null in session mode. */
   readonly families: TokenFamilies | null;
   private readonly codec: SessionCookieCodec;
+  private readonly tags: UserSlotTags;
+  private readonly users: UserSessions;
   private readonly usesCookie: boolean;
 
   private readonly clock: () => number;
@@ -65,6 +59,8 @@ export class SessionManager {
     this.emit = collaborators.emit ?? (() => undefined);
     this.cookie = new SessionCookie(options.cookie);
     this.codec = new SessionCookieCodec(options.secrets);
+    this.tags = new UserSlotTags(options.secrets);
+    this.users = new UserSessions(store, this.tags, options.idleTimeoutMs, this.emit);
     this.usesCookie = options.mode !== 'jwt';
     const { jwt } = options;
     if (jwt && !engine) {
@@ -207,23 +203,16 @@ export class SessionManager {
     session.response.preventCaching();
   }
 
-  async listSessions(userId: string, currentHandle?: string | null): Promise<SessionInfo[]> {
-    const records = await this.store.listByUser(userId);
-    return records
-      .map((record) => this.describe(record, record.handle === currentHandle))
-      .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime());
+  listSessions(userId: string, currentHandle?: string | null): Promise<SessionInfo[]> {
+    return this.users.list(userId, currentHandle);
   }
 
-  async revokeSession(userId: string, handle: string): Promise<boolean> {
-    const revoked = await this.store.destroyByHandle(userId, handle);
-    if (revoked) this.emit({ type: 'session.revoked', userId, sessionIds: [handle], count: 1 });
-    return revoked;
+  revokeSession(userId: string, handle: string): Promise<boolean> {
+    return this.users.revoke(userId, handle);
   }
 
-  async revokeAllSessions(userId: string, options: { exceptHandle?: string } = {}): Promise<number> {
-    const count = await this.store.destroyByUser(userId, options.exceptHandle);
-    this.emit({ type: 'session.revoked', userId, sessionIds: options.exceptHandle ? 'all-but-current' : 'all', count });
-    return count;
+  revokeAllSessions(userId: string, options: { exceptHandle?: string } = {}): Promise<number> {
+    return this.users.revokeAll(userId, options);
   }
 
   private async openCookie(session: Session, value: string): Promise<void> {
@@ -252,7 +241,7 @@ export class SessionManager {
   private async create(session: Session, user: AuthUser | null): Promise<TokenPair | null> {
     const now = this.clock();
     const userId = user ? userIdOf(user) : null;
-    const token = newSessionToken(userId !== null ? slotTagForUser(userId) : randomSlotTag());
+    const token = newSessionToken(userId !== null ? this.tags.current(userId).tag : randomSlotTag());
     const ref = refOf(token);
     const { userAgent, ip } = session.request;
     const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
@@ -289,17 +278,5 @@ export class SessionManager {
     const maxAgeSeconds = Math.floor(this.options.absoluteTimeoutMs / 1000);
     session.response.setCookie(this.cookie.serialize(session.request, this.codec.encode(session.token), maxAgeSeconds));
     session.response.preventCaching();
-  }
-
-  private describe(record: SessionRecord, current: boolean): SessionInfo {
-    return {
-      id: record.handle,
-      current,
-      createdAt: new Date(record.createdAt),
-      lastSeenAt: new Date(record.lastSeenAt),
-      expiresAt: new Date(Math.min(record.lastSeenAt + this.options.idleTimeoutMs, record.absoluteExpiresAt)),
-      userAgent: record.userAgent,
-      ip: record.ip,
-    };
   }
 }

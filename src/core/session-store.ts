@@ -1,4 +1,4 @@
-import type { SessionRef } from './session-token.js';
+import type { SessionRef, UserRef } from './session-token.js';
 
 /**
  * A session as a store keeps it. Data values are JSON text: stores move strings and never
@@ -166,21 +166,23 @@ export interface SessionStore {
   destroy(ref: SessionRef): Promise<void>;
 
   /**
-   * A user's live sessions: at most MAX_LISTED_SESSIONS, the most recently created, so listing
-   * is bounded work however many a user has. Entries whose session has expired are pruned on the way.
+   * A user's live sessions under the slot tag `user.tag`: at most MAX_LISTED_SESSIONS, the most
+   * recently created, so listing is bounded work however many a user has. Entries whose session
+   * has expired are pruned on the way. (The manager asks once per tag a user's sessions may have:
+   * see UserSlotTags.)
    */
-  listByUser(userId: string): Promise<SessionRecord[]>;
+  listByUser(user: UserRef): Promise<SessionRecord[]>;
 
-  /** Destroys one session of a user by its public handle. False when the user has no such session. */
-  destroyByHandle(userId: string, handle: string): Promise<boolean>;
+  /** Destroys one session of a user (under `user.tag`) by its public handle. False when there is no such session. */
+  destroyByHandle(user: UserRef, handle: string): Promise<boolean>;
 
   /**
-   * Destroys every session of a user, except the one with `keepHandle`. Returns how many went.
+   * Destroys every session of a user under `user.tag`, except the one with `keepHandle`. Returns how many went.
    * Every session of the user that exists when it is called ends, also one the user's index no
    * longer names (a Redis index key evicted or lost in a failover; such a session is not counted,
    * and is not kept either). Works in bounded batches, never in one unbounded step.
    */
-  destroyByUser(userId: string, keepHandle?: string): Promise<number>;
+  destroyByUser(user: UserRef, keepHandle?: string): Promise<number>;
 }
 
 export const SessionStore = Symbol('SessionStore');

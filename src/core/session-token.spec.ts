@@ -6,7 +6,7 @@ import {
   randomToken,
   refOf,
   SessionCookieCodec,
-  slotTagForUser,
+  UserSlotTags,
   type SessionToken,
 } from './session-token.js';
 
@@ -41,7 +41,7 @@ describe('session tokens', () => {
   });
 
   it('get a fresh token for every new session, even with the same tag', () => {
-    const tag = slotTagForUser('u-1');
+    const tag = new UserSlotTags(['x'.repeat(32)]).current('u-1').tag;
     const a = newSessionToken(tag);
     const b = newSessionToken(tag);
     expect(a.tag).toBe(tag);
@@ -55,17 +55,33 @@ describe('session tokens', () => {
   });
 });
 
-describe('slotTagForUser', () => {
+describe('UserSlotTags', () => {
+  const SECRET_A = 'slot-tag-spec-secret-a-0123456789abcdef';
+  const SECRET_B = 'slot-tag-spec-secret-b-0123456789abcdef';
+
   it('is stable for a user, 12 characters, and differs between users', () => {
-    const tag = slotTagForUser('u-alice');
-    expect(tag).toHaveLength(12);
+    const tags = new UserSlotTags([SECRET_A]);
+    const tag = tags.current('u-alice').tag;
     expect(tag).toMatch(/^[A-Za-z0-9_-]{12}$/);
-    expect(slotTagForUser('u-alice')).toBe(tag);
-    expect(slotTagForUser('u-bob')).not.toBe(tag);
+    expect(new UserSlotTags([SECRET_A]).current('u-alice').tag).toBe(tag);
+    expect(tags.current('u-bob').tag).not.toBe(tag);
+  });
+
+  it('is keyed: the plain hash of the id, or another secret, gives another tag', () => {
+    const tag = new UserSlotTags([SECRET_A]).current('u-alice').tag;
+    expect(new UserSlotTags([SECRET_B]).current('u-alice').tag).not.toBe(tag);
+    expect(createHash('sha256').update('user:u-alice').digest('base64url').slice(0, 12)).not.toBe(tag);
   });
 
   it('does not reveal the user id', () => {
-    expect(slotTagForUser('alice-the-user')).not.toContain('alice');
+    expect(new UserSlotTags([SECRET_A]).current('alice-the-user').tag).not.toContain('alice');
+  });
+
+  it('puts new sessions under the first secret and finds a user under every secret, current first', () => {
+    const rotated = new UserSlotTags([SECRET_B, SECRET_A]);
+    expect(rotated.current('u-1')).toEqual(new UserSlotTags([SECRET_B]).current('u-1'));
+    expect(rotated.all('u-1')).toEqual([new UserSlotTags([SECRET_B]).current('u-1'), new UserSlotTags([SECRET_A]).current('u-1')]);
+    expect(new UserSlotTags([SECRET_A, SECRET_A]).all('u-1')).toHaveLength(1);
   });
 });
 

@@ -3,7 +3,7 @@ import { InvalidSessionError } from './errors.js';
 
 /**
  * A session credential as the client holds it. `token` is 256 bits from the CSPRNG; `tag`
- * names the Redis Cluster hash slot the session lives in (see slotTagForUser), so every script
+ * names the Redis Cluster hash slot the session lives in (see UserSlotTags), so every script
  * that touches a user's sessions and their index runs in one slot.
  */
 export interface SessionToken {
@@ -31,12 +31,45 @@ export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
+/** A user as a store finds their sessions: the id, and the slot tag those sessions share. */
+export interface UserRef {
+  readonly id: string;
+  readonly tag: string;
+}
+
 /**
- * Sessions of one user share a slot tag so their index and the sessions themselves hash to
- * one Redis Cluster slot. A hash of the id, not the id, keeps user ids out of cookies.
+ * Slot tags for users. Sessions of one user share a tag so their index and the sessions
+ * themselves hash to one Redis Cluster slot. The tag is an HMAC of the id under a key derived
+ * from a `secret`, not a plain hash: it travels in the cookie, and an unkeyed hash would let
+ * anyone link cookies of one user or confirm a guessed id.
+ *
+ * Secrets rotate, and a session keeps the tag it was created with (its keys are named by it), so
+ * new sessions take the tag of the first secret while a user's sessions are looked for under the
+ * tag of every configured secret. With the rotation rule (a new secret goes first; the old one
+ * is dropped after `absoluteTimeout`) no live session has a tag of a dropped secret.
  */
-export function slotTagForUser(userId: string): string {
-  return sha256(`user:${userId}`).slice(0, TAG_LENGTH);
+export class UserSlotTags {
+  private readonly keys: KeyObject[];
+
+  constructor(secrets: readonly string[]) {
+    // A key of its own per secret (domain separation from the cookie signature under the same secret).
+    this.keys = secrets.map((secret) => createSecretKey(createHmac('sha256', secret).update('nestjs-session-auth slot tags').digest()));
+  }
+
+  /** Where a new session of this user goes. */
+  current(userId: string): UserRef {
+    return { id: userId, tag: this.tag(this.keys[0], userId) };
+  }
+
+  /** Every tag the user's sessions may live under, the current one first, without repeats. */
+  all(userId: string): UserRef[] {
+    const tags = [...new Set(this.keys.map((key) => this.tag(key, userId)))];
+    return tags.map((tag) => ({ id: userId, tag }));
+  }
+
+  private tag(key: KeyObject, userId: string): string {
+    return createHmac('sha256', key).update(userId).digest('base64url').slice(0, TAG_LENGTH);
+  }
 }
 
 /** Anonymous sessions have no user to share a slot with: any random tag spreads them evenly. */

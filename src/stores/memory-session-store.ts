@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { SessionRef } from '../core/session-token.js';
+import type { SessionRef, UserRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
 import { SessionDataTooLargeError } from '../core/errors.js';
 import {
@@ -153,11 +153,12 @@ export class MemorySessionStore implements ClosableSessionStore {
     this.remove(keyOf(ref));
   }
 
-  async listByUser(userId: string): Promise<SessionRecord[]> {
+  async listByUser(user: UserRef): Promise<SessionRecord[]> {
     const now = Date.now();
     const records: SessionRecord[] = [];
     // The index is in creation order: the newest are at its end.
-    for (const key of [...(this.indexOf(userId, false)?.values() ?? [])].reverse()) {
+    for (const key of [...(this.indexOf(user.id, false)?.values() ?? [])].reverse()) {
+      if (!underTag(key, user)) continue;
       const entry = this.live(key, now);
       if (entry) records.push(copy(entry.record));
       if (records.length === MAX_LISTED_SESSIONS) break;
@@ -165,18 +166,18 @@ export class MemorySessionStore implements ClosableSessionStore {
     return records;
   }
 
-  async destroyByHandle(userId: string, handle: string): Promise<boolean> {
-    const key = this.indexOf(userId, false)?.get(handle);
-    if (key === undefined || !this.live(key, Date.now())) return false;
+  async destroyByHandle(user: UserRef, handle: string): Promise<boolean> {
+    const key = this.indexOf(user.id, false)?.get(handle);
+    if (key === undefined || !underTag(key, user) || !this.live(key, Date.now())) return false;
     this.remove(key);
     return true;
   }
 
-  async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
+  async destroyByUser(user: UserRef, keepHandle?: string): Promise<number> {
     const now = Date.now();
     let destroyed = 0;
-    for (const [handle, key] of [...(this.indexOf(userId, false)?.entries() ?? [])]) {
-      if (handle === keepHandle) continue;
+    for (const [handle, key] of [...(this.indexOf(user.id, false)?.entries() ?? [])]) {
+      if (handle === keepHandle || !underTag(key, user)) continue;
       if (this.live(key, now)) destroyed++;
       this.remove(key);
     }
@@ -268,6 +269,11 @@ function passesIdleRule(record: SessionRecord, touch: TouchPolicy): boolean {
 
 function keyOf(ref: SessionRef): string {
   return `${ref.tag}:${ref.digest}`;
+}
+
+/** Whether a session key lives under the user's slot tag: user operations see one tag at a time, as in Redis. */
+function underTag(key: string, user: UserRef): boolean {
+  return key.startsWith(`${user.tag}:`);
 }
 
 function copy(record: SessionRecord): SessionRecord {

@@ -4,7 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { NestJwsEngine } from '../../nest/jws-engine.js';
 import { InvalidSessionError } from '../errors.js';
 import type { ResolvedJwtOptions } from '../session-options.js';
-import { newSessionToken, refOf, slotTagForUser, type SessionRef } from '../session-token.js';
+import { newSessionToken, randomSlotTag, refOf, type SessionRef } from '../session-token.js';
 import { JwtKeyRing } from './jwt-keys.js';
 import { parseRefreshToken, refOfSid, sidOf, TokenIssuer } from './token-issuer.js';
 
@@ -29,7 +29,7 @@ const issuer = new TokenIssuer(OPTIONS, new NestJwsEngine(new JwtService({})), c
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
 function sampleRef(): SessionRef {
-  return refOf(newSessionToken(slotTagForUser(USER.id)));
+  return refOf(newSessionToken(randomSlotTag()));
 }
 
 function rejectionOf(action: () => unknown): string {
@@ -145,7 +145,7 @@ describe('sid', () => {
   });
 
   it('does not carry the session token itself', () => {
-    const token = newSessionToken(slotTagForUser(USER.id));
+    const token = newSessionToken(randomSlotTag());
     expect(sidOf(refOf(token))).not.toContain(token.token);
   });
 

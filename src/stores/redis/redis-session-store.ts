@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { SessionConfigurationError, SessionDataTooLargeError } from '../../core/errors.js';
-import { randomToken, slotTagForUser, type SessionRef } from '../../core/session-token.js';
+import { randomToken, type SessionRef, type UserRef } from '../../core/session-token.js';
 import type { RedisStoreOptions } from '../../core/store-options.js';
 import { closeOwnedClient, connect, warnUnlessNoEviction } from './redis-connection.js';
 import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../../core/bounded-operation.js';
@@ -180,47 +180,46 @@ export class RedisSessionStore implements ClosableSessionStore {
     await this.run('destroy', DESTROY, [2, this.indexKey(ref.tag), this.sessionKey(ref), ref.digest, '', '']);
   }
 
-  async listByUser(userId: string): Promise<SessionRecord[]> {
+  async listByUser(user: UserRef): Promise<SessionRecord[]> {
     // Highest deadline first: the most recently created.
-    const { indexKey, entries } = await this.readIndex(userId, { from: 0, count: MAX_LISTED_SESSIONS, newestFirst: true });
+    const { indexKey, entries } = await this.readIndex(user, { from: 0, count: MAX_LISTED_SESSIONS, newestFirst: true });
     if (entries.length === 0) return [];
     const replies = (await this.run('list', READ_MANY, [
       entries.length + 2,
       indexKey,
-      this.epochKey(slotTagForUser(userId)),
+      this.epochKey(user.tag),
       ...entries.map((entry) => entry.sessionKey),
       ...entries.map((entry) => entry.member),
     ])) as string[][];
     return replies
       .map((flat) => fieldsToRecord(flat))
-      .filter((record): record is SessionRecord => record !== null && record.userId === userId);
+      .filter((record): record is SessionRecord => record !== null && record.userId === user.id);
   }
 
-  async destroyByHandle(userId: string, handle: string): Promise<boolean> {
-    const found = await this.findInIndex(userId, handle);
-    return found !== null && (await this.destroyEntries(userId, found.indexKey, [found.entry])) === 1;
+  async destroyByHandle(user: UserRef, handle: string): Promise<boolean> {
+    const found = await this.findInIndex(user, handle);
+    return found !== null && (await this.destroyEntries(user.id, found.indexKey, [found.entry])) === 1;
   }
 
-  async destroyByUser(userId: string, keepHandle?: string): Promise<number> {
+  async destroyByUser(user: UserRef, keepHandle?: string): Promise<number> {
     // First, in one step, every session of the user made until now is revoked, named by the
     // index or not (an evicted index key, a failover that lost a write). A kept session the
     // index has lost cannot be told apart and goes too.
-    const tag = slotTagForUser(userId);
-    const kept = keepHandle === undefined ? null : await this.findInIndex(userId, keepHandle);
+    const kept = keepHandle === undefined ? null : await this.findInIndex(user, keepHandle);
     const keptKey = kept ? [kept.entry.sessionKey] : [];
-    await this.run('revoke', REVOKE_EPOCH, [1 + keptKey.length, this.epochKey(tag), ...keptKey, randomToken(EPOCH_BYTES)]);
+    await this.run('revoke', REVOKE_EPOCH, [1 + keptKey.length, this.epochKey(user.tag), ...keptKey, randomToken(EPOCH_BYTES)]);
     // Then what the index names is deleted, one page per script, reading the index again each time: what a batch destroyed has left
     // it, and a session rotated meanwhile shows up under its new digest in a later page.
     let destroyed = 0;
     let previous = '';
     for (let batch = 0; batch < MAX_INDEX_PAGES; batch++) {
-      const { indexKey, entries } = await this.readIndex(userId, { from: 0, count: INDEX_PAGE_SIZE + 1 });
+      const { indexKey, entries } = await this.readIndex(user, { from: 0, count: INDEX_PAGE_SIZE + 1 });
       const doomed = entries.filter((entry) => entry.handle !== keepHandle).slice(0, INDEX_PAGE_SIZE);
       const members = doomed.map((entry) => entry.member).join(' ');
       // Nothing left, or nothing the last batch could remove (entries of another user's sessions).
       if (doomed.length === 0 || members === previous) break;
       previous = members;
-      destroyed += await this.destroyEntries(userId, indexKey, doomed);
+      destroyed += await this.destroyEntries(user.id, indexKey, doomed);
     }
     return destroyed;
   }
@@ -240,9 +239,9 @@ export class RedisSessionStore implements ClosableSessionStore {
   }
 
   /** The index entry with `handle`, looked for page by page so an index of any size costs bounded work per call. */
-  private async findInIndex(userId: string, handle: string): Promise<{ indexKey: string; entry: IndexEntry } | null> {
+  private async findInIndex(user: UserRef, handle: string): Promise<{ indexKey: string; entry: IndexEntry } | null> {
     for (let from = 0; from < MAX_INDEX_PAGES * INDEX_PAGE_SIZE; from += INDEX_PAGE_SIZE) {
-      const { indexKey, entries } = await this.readIndex(userId, { from, count: INDEX_PAGE_SIZE });
+      const { indexKey, entries } = await this.readIndex(user, { from, count: INDEX_PAGE_SIZE });
       const entry = entries.find((candidate) => candidate.handle === handle);
       if (entry) return { indexKey, entry };
       if (entries.length < INDEX_PAGE_SIZE) return null;
@@ -255,10 +254,9 @@ export class RedisSessionStore implements ClosableSessionStore {
    * in them shares the user's slot tag.
    */
   private async readIndex(
-    userId: string,
+    { tag }: UserRef,
     page: { from: number; count: number; newestFirst?: boolean },
   ): Promise<{ indexKey: string; entries: IndexEntry[] }> {
-    const tag = slotTagForUser(userId);
     const indexKey = this.indexKey(tag);
     const to = page.from + page.count - 1;
     const reading = page.newestFirst ? this.client.zrevrange(indexKey, page.from, to) : this.client.zrange(indexKey, page.from, to);
