@@ -42,3 +42,12 @@ export { RolesGuard } from './nest/guards/roles.guard.js';
 export { SessionGuard } from './nest/guards/session.guard.js';
 export { SessionModule } from './nest/session.module.js';
 export type { SessionModuleExtras } from './nest/session.module-definition.js';
+export {
+  ARGON2ID_MINIMUM,
+  PasswordHasher,
+  PasswordHasherConfigurationError,
+  SCRYPT_MINIMUM,
+  UnsupportedPasswordHashError,
+  type PasswordAlgorithm,
+  type PasswordHasherOptions,
+} from './core/passwords/index.js';
