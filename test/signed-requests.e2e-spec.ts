@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { MATRIX, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { createSignedApp, send, signedHeaders, SIGNING_KEYS, type SignedCall } from './support/signed-app.js';
-import type { AdapterName } from './support/test-app.js';
+import { ADAPTERS, type AdapterName } from './support/test-app.js';
 
 const ORDER: SignedCall = { method: 'POST', target: '/m2m/orders/17?priority=high', body: '{"item":"keyboard","quantity":2}' };
 
@@ -124,6 +124,19 @@ describe('nonces in the SessionModule’s Redis', () => {
     } finally {
       await app.close();
       await own.stop();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('an app created without rawBody (%s)', (adapter: AdapterName) => {
+  it('refuses a signed request with a body with 401, since the bytes received are gone, and still takes one without', async () => {
+    const app = await createSignedApp({ adapter, rawBody: false });
+    try {
+      await send(app, ORDER, signedHeaders(ORDER)).expect(401);
+      const status: SignedCall = { method: 'GET', target: '/m2m/status' };
+      await send(app, status, signedHeaders(status)).expect(200);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -42,6 +42,8 @@ export interface SignedAppOptions {
   /** A SessionModule with this store beside the signed-request module; none when undefined. */
   sessionStore?: SessionStoreOption;
   signed?: Partial<SignedRequestOptions>;
+  /** Create the app with `rawBody: true`. Default: true. */
+  rawBody?: boolean;
 }
 
 export async function createSignedApp(options: SignedAppOptions): Promise<INestApplication> {
@@ -52,10 +54,11 @@ export async function createSignedApp(options: SignedAppOptions): Promise<INestA
     ],
     controllers: [MachineController],
   }).compile();
+  const rawBody = options.rawBody ?? true;
   const app =
     options.adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter() as never, { rawBody: true })
-      : moduleRef.createNestApplication({ rawBody: true });
+      ? moduleRef.createNestApplication(new FastifyAdapter() as never, { rawBody })
+      : moduleRef.createNestApplication({ rawBody });
   app.useLogger(false);
   // Listening once lets supertest send many concurrent requests to one server.
   await app.listen(0, '127.0.0.1');

@@ -12,17 +12,18 @@ export const ARGON2_INSTALL_HINT = `Install the optional peer dependency for arg
  * terminus's health indicators): null when it is not there, so the hasher can fall back to scrypt.
  * A binding that is installed but fails to load is not hidden.
  */
-export async function loadArgon2(): Promise<Argon2 | null> {
+export async function loadArgon2(specifier = ARGON2_PACKAGE): Promise<Argon2 | null> {
   try {
-    const binding = (await import(ARGON2_PACKAGE)) as Argon2;
+    const binding = (await import(specifier)) as Argon2;
     return { hash: binding.hash, verify: binding.verify };
   } catch (error) {
-    if (isModuleNotFound(error)) return null;
+    if (isNotInstalled(error, specifier)) return null;
     throw error;
   }
 }
 
-function isModuleNotFound(error: unknown): boolean {
+/** The package itself is missing, not something it imports. */
+function isNotInstalled(error: unknown, specifier: string): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(ARGON2_PACKAGE);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${specifier}'`);
 }
