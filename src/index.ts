@@ -42,3 +42,31 @@ export { RolesGuard } from './nest/guards/roles.guard.js';
 export { SessionGuard } from './nest/guards/session.guard.js';
 export { SessionModule } from './nest/session.module.js';
 export type { SessionModuleExtras, SessionOptionsFactory } from './nest/session.module-definition.js';
+export {
+  ARGON2ID_MINIMUM,
+  PasswordHasher,
+  PasswordHasherConfigurationError,
+  SCRYPT_MINIMUM,
+  UnsupportedPasswordHashError,
+  type PasswordAlgorithm,
+  type PasswordHasherOptions,
+} from './core/passwords/index.js';
+export type { NonceStore } from './core/nonce-store.js';
+export {
+  contentDigest,
+  InvalidSignedRequestError,
+  signRequest,
+  SignedRequestConfigurationError,
+  SignedRequestVerifier,
+  type SignedRequestFacts,
+  type SignedRequestOptions,
+  type SignedRequestRejection,
+  type SignRequestInput,
+  type VerifiedSignedRequest,
+} from './core/signed-requests/index.js';
+export { MemoryNonceStore, type MemoryNonceStoreOptions } from './stores/memory-nonce-store.js';
+export { RedisNonceStore, type RedisNonceStoreOptions } from './stores/redis/redis-nonce-store.js';
+export { SignedRequestGuard } from './nest/guards/signed-request.guard.js';
+export { SignatureKeyId } from './nest/signed-requests/signature-key-id.decorator.js';
+export { SignedRequestModule } from './nest/signed-requests/signed-request.module.js';
+export type { SignedRequestModuleExtras } from './nest/signed-requests/signed-request.module-definition.js';

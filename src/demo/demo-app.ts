@@ -9,7 +9,8 @@ export async function createDemoApp(config: DemoConfig, users: DemoUsers, option
   const module = DemoModule.register(config, users);
   // A keep-alive connection that keeps sending (a browser, a load test) would hold app.close(),
   // and with it the exit on Ctrl-C, open for as long as it sends: close them at shutdown.
-  const appOptions: NestApplicationOptions = { forceCloseConnections: true, ...options };
+  // rawBody: POST /demo/signed verifies the body's Content-Digest over the bytes as received.
+  const appOptions: NestApplicationOptions = { forceCloseConnections: true, rawBody: true, ...options };
   if (config.adapter === 'fastify') {
     // Loaded only when asked for: @nestjs/platform-fastify is an optional peer.
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');

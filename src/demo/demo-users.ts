@@ -1,46 +1,35 @@
-import { randomBytes, scrypt, timingSafeEqual, type BinaryLike, type ScryptOptions } from 'node:crypto';
 import type { AuthUser } from '../core/auth-user.js';
+import { PasswordHasher } from '../core/passwords/index.js';
 
 /**
  * The demo's two users. Demo only: real apps check their own user table. Passwords are hashed
- * with scrypt at the OWASP parameters (N=2^17, r=8, p=1) when the demo starts, and an unknown
- * username still costs one hash so response times do not reveal which usernames exist.
+ * with PasswordHasher (argon2id when @node-rs/argon2 is installed, else scrypt) when the demo
+ * starts, and an unknown username costs a dummy verify, so response times do not reveal which
+ * usernames exist.
  */
 const DEMO_ACCOUNTS = [
   { username: 'alice', password: 'alice-demo-password', user: { id: 'u-alice', username: 'alice', roles: ['user'] } },
   { username: 'admin', password: 'admin-demo-password', user: { id: 'u-admin', username: 'admin', roles: ['admin'] } },
 ];
 
-const SCRYPT: ScryptOptions = { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
-const KEY_LENGTH = 32;
-
 interface StoredAccount {
-  salt: Buffer;
-  hash: Buffer;
+  hash: string;
   user: AuthUser;
-}
-
-function hash(password: BinaryLike, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, KEY_LENGTH, SCRYPT, (error, key) => (error ? reject(error) : resolve(key))),
-  );
 }
 
 export class DemoUsers {
   private constructor(
+    private readonly hasher: PasswordHasher,
     private readonly accounts: Map<string, StoredAccount>,
-    private readonly decoy: StoredAccount,
   ) {}
 
-  static async create(): Promise<DemoUsers> {
+  static async create(hasher?: PasswordHasher): Promise<DemoUsers> {
+    const chosen = hasher ?? (await PasswordHasher.create());
     const accounts = new Map<string, StoredAccount>();
     for (const account of DEMO_ACCOUNTS) {
-      const salt = randomBytes(16);
-      accounts.set(account.username, { salt, hash: await hash(account.password, salt), user: account.user });
+      accounts.set(account.username, { hash: await chosen.hash(account.password), user: account.user });
     }
-    const decoySalt = randomBytes(16);
-    const decoy = { salt: decoySalt, hash: await hash(randomBytes(16), decoySalt), user: { id: 'decoy' } };
-    return new DemoUsers(accounts, decoy);
+    return new DemoUsers(chosen, accounts);
   }
 
   get count(): number {
@@ -49,8 +38,7 @@ export class DemoUsers {
 
   async validate(username: string, password: string): Promise<AuthUser | null> {
     const account = this.accounts.get(username);
-    const candidate = await hash(password, (account ?? this.decoy).salt);
-    const matches = timingSafeEqual(candidate, (account ?? this.decoy).hash);
-    return account && matches ? account.user : null;
+    if (!account) return this.hasher.verifyDummy(password).then(() => null);
+    return (await this.hasher.verify(account.hash, password)) ? account.user : null;
   }
 }

@@ -1,12 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SessionModule } from '../nest/session.module.js';
 import type { DemoConfig } from './demo-config.js';
+import { demoSignedRequests, readSignedRequestKeys } from './demo-signed.js';
 import { DemoController } from './demo.controller.js';
 import type { DemoUsers } from './demo-users.js';
 
 @Module({})
 export class DemoModule {
-  static register(config: DemoConfig, users: DemoUsers): DynamicModule {
+  static register(config: DemoConfig, users: DemoUsers, signedKeys = readSignedRequestKeys(process.env)): DynamicModule {
+    const signed = demoSignedRequests(signedKeys);
     return {
       module: DemoModule,
       imports: [
@@ -16,8 +18,9 @@ export class DemoModule {
           userFields: ['username'],
           routes: true,
         }),
+        ...signed.imports,
       ],
-      controllers: [DemoController],
+      controllers: [DemoController, ...signed.controllers],
     };
   }
 }
