@@ -79,6 +79,15 @@ describe.each(MATRIX)('login throttling over %s with the %s store', (adapter: Ad
     expect((await attempt(server, 'root', 'wrong', '203.0.113.66')).status).toBe(429);
   });
 
+  it('never lets one address that keeps trying past its own limit reach the account-wide ceiling (defaults)', async () => {
+    const server = await app({});
+    const statuses: number[] = [];
+    for (let i = 0; i < 110; i++) statuses.push((await attempt(server, 'root', 'wrong', '203.0.113.77')).status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(100);
+    expect((await attempt(server, 'root', 'root-password', '198.51.100.21')).status).toBe(200);
+  });
+
   it('stops guessing spread over many addresses at the account-wide ceiling', async () => {
     const server = await app({ perAccountAndIp: { attempts: 3, window: '30s' }, perAccount: { attempts: 5, window: '30s' } });
     for (const ip of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.2']) {

@@ -24,7 +24,7 @@ export interface LoginLimiters {
 
 /**
  * Login throttling (ASVS 6.3.1, OWASP Authentication cheat sheet) with rate-limiter-flexible.
- * An attempt takes a point from every counter before the password is checked, so a flood
+ * An attempt takes a point from the counters before the password is checked, so a flood
  * never reaches the password hash; a successful login gives them back. The low limit is per
  * account *and* address: a guesser locks only their own address out of the account, not the
  * real user elsewhere. The account-wide ceiling is much higher; only a guesser with many
@@ -40,25 +40,18 @@ export class LoginThrottle {
     private readonly store: { operationTimeoutMs: number; availability: StoreAvailability },
   ) {}
 
-  /** Takes a point from every counter; rejects with LoginThrottledError when any is spent. */
+  /**
+   * Takes a point from each counter in turn, narrowest first, and rejects with
+   * LoginThrottledError at the first that is spent. An attempt refused by its address's counters
+   * never reaches the account-wide one: an address that has spent its own allowance for an
+   * account cannot go on feeding that account's ceiling, so one address cannot lock the real
+   * user out, however often it keeps trying (each try then costs it one Redis round trip, no hash).
+   */
   async attempt(username: string, ip: string | undefined): Promise<void> {
     const keys = keysOf(username, ip);
-    // A spent counter rejects with its state, not an Error: allSettled keeps the two apart.
-    const results = await this.bounded(
-      Promise.allSettled([
-        this.limiters.accountAndIp.consume(keys.accountAndIp),
-        this.limiters.account.consume(keys.account),
-        this.limiters.ip.consume(keys.ip),
-      ]).then((settled) => {
-        const failure = settled.find((result) => result.status === 'rejected' && result.reason instanceof Error);
-        if (failure) throw (failure as PromiseRejectedResult).reason;
-        return settled;
-      }),
-    );
-    const refusals = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
-    if (refusals.length > 0) {
-      const waitMs = Math.max(...refusals.map((refusal) => (refusal as RateLimiterRes).msBeforeNext));
-      throw new LoginThrottledError(Math.max(1, Math.ceil(waitMs / 1000)));
+    for (const counter of ATTEMPT_ORDER) {
+      const refusal = await this.bounded(consumeOrRefusal(this.limiters[counter], keys[counter]));
+      if (refusal !== null) throw new LoginThrottledError(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)));
     }
   }
 
@@ -77,6 +70,20 @@ export class LoginThrottle {
   /** Like every store operation: bounded in time, failures reported as SessionStoreUnavailableError. */
   private bounded<T>(pending: Promise<T>): Promise<T> {
     return this.store.availability.track(boundedOperation('login throttle', pending, this.store.operationTimeoutMs));
+  }
+}
+
+/** Narrowest first: the account-wide ceiling counts only attempts its address was allowed. */
+const ATTEMPT_ORDER = ['accountAndIp', 'ip', 'account'] as const;
+
+/** A spent counter rejects with its state, not an Error: the state is the refusal, an Error a store failure. */
+async function consumeOrRefusal(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | null> {
+  try {
+    await limiter.consume(key);
+    return null;
+  } catch (error) {
+    if (error instanceof Error) throw error;
+    return error as RateLimiterRes;
   }
 }
 
