@@ -79,6 +79,8 @@ describe.each(MATRIX)('the stored user over %s with the %s store', (adapter: Ada
     ['an empty id', { id: '' }],
     ['roles that are not strings', { id: 'u-1', roles: [1] }],
     ['a string instead of a user', 'u-1'],
+    ['a BigInt in a userFields field', { id: 7, email: BigInt(12) }],
+    ['a cyclic value in a userFields field', (() => { const email: Record<string, unknown> = {}; email.self = email; return { id: 7, email }; })()],
   ])('answers 400 with what to return, never 500, when validateUser gives %s', async (_case, validated) => {
     app = await appWith(adapter, store, validated);
     const response = await http(app).post('/auth/login').send(ADA);

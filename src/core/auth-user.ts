@@ -46,7 +46,14 @@ export function toSessionUser(value: unknown, fields: readonly string[]): AuthUs
   const user: AuthUser = { id: id as string | number };
   if (roles !== undefined) user.roles = [...(roles as string[])];
   for (const field of fields) {
-    if (Object.hasOwn(source, field) && source[field] !== undefined) user[field] = source[field];
+    if (!Object.hasOwn(source, field) || source[field] === undefined) continue;
+    // The user is stored as JSON: a BigInt or a cyclic object would only fail later, as a 500.
+    try {
+      JSON.stringify(source[field]);
+    } catch {
+      throw new InvalidSessionDataError(`The user's field ${JSON.stringify(field)} (in userFields) cannot be stored as JSON. ${USER_SHAPE_HINT}`);
+    }
+    user[field] = source[field];
   }
   return user;
 }
