@@ -61,9 +61,20 @@ export class UserSessions {
       current,
       createdAt: new Date(record.createdAt),
       lastSeenAt: new Date(record.lastSeenAt),
-      expiresAt: new Date(Math.min(record.lastSeenAt + this.idleTimeoutMs, record.absoluteExpiresAt)),
+      expiresAt: new Date(expiryOf(record, this.idleTimeoutMs)),
       userAgent: record.userAgent,
       ip: record.ip,
     };
   }
+}
+
+/**
+ * When a session ends if nothing happens: its cookie's idle deadline or, with a token family,
+ * its refresh token's expiry, whichever is later (either credential keeps it alive), never past
+ * the absolute deadline.
+ */
+function expiryOf(record: SessionRecord, idleTimeoutMs: number): number {
+  const idle = record.lastSeenAt + idleTimeoutMs;
+  const alive = record.refresh ? Math.max(idle, record.refresh.expiresAt) : idle;
+  return Math.min(alive, record.absoluteExpiresAt);
 }
