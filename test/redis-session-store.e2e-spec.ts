@@ -397,6 +397,22 @@ describe('RedisSessionStore', () => {
     });
   });
 
+  it('a rename of a session past its deadline (clock skew between instances) deletes it and recreates no index', async () => {
+    const { store, keyPrefix } = newStore();
+    const userId = uniqueUserId();
+    const tag = slotTagOf(userId);
+    const from = refOf(newSessionToken(tag));
+    await store.create(from, makeRecord(userId), HOUR);
+    // The key still exists, but by this instance's clock its deadline has passed.
+    await inspector.hset(`${keyPrefix}{${tag}}:s:${from.digest}`, 'a', String(Date.now() - 10));
+    await inspector.del(`${keyPrefix}{${tag}}:u`);
+
+    expect(await store.rename(from, refOf(newSessionToken(tag)))).toBe(false);
+
+    expect(await inspector.exists(`${keyPrefix}{${tag}}:u`)).toBe(0);
+    expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${from.digest}`)).toBe(0);
+  });
+
   describe('the eviction policy', () => {
     const warningsOf = async (url: string, waitMs: number) => {
       const warnings: string[] = [];

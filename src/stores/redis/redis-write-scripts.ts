@@ -104,14 +104,17 @@ return 1
  * KEYS: old session, new session, index, the user's epoch. ARGV: old digest, new digest, now.
  * Moves a session to a new token (RENAME keeps the TTL) and updates its index entry, which it may
  * have to recreate (a lost index key): the index then lives until the session's deadline. A
- * session revoked by the epoch is not moved but deleted.
+ * session revoked by the epoch, or at or past its deadline, is not moved but deleted.
  */
 export const RENAME: RedisScript = {
   name: 'sessionAuthRename',
   numberOfKeys: 4,
   lua: `${REVOKED_BY_EPOCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[4]) then
+local deadlineBefore = tonumber(redis.call('HGET', KEYS[1], 'a'))
+-- Past its deadline (by this app's clock) or revoked: deleted, never moved, so the index below
+-- is never recreated for a session with no time left (it would get no TTL).
+if not deadlineBefore or deadlineBefore <= tonumber(ARGV[3]) or revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[4]) then
   redis.call('DEL', KEYS[1])
   return 0
 end
