@@ -152,6 +152,20 @@ describe.each(MATRIX)('hybrid mode idle rules over %s with the %s store', (adapt
     expect(await bearerStatus(app, accessToken)).toBe(200);
   });
 
+  it('never revives a cookie that has idled out, whatever the tokens do afterwards (row 4)', async () => {
+    const { response, accessToken, refreshToken } = await tokenLogin(app);
+    const loginEndedAt = Date.now();
+    const cookie = sessionCookieFrom(response);
+
+    await sleep(loginEndedAt + IDLE_MS + 500 - Date.now());
+    expect(await meStatus(app, cookie)).toBe(401);
+
+    expect(await bearerStatus(app, accessToken)).toBe(200);
+    expect(await meStatus(app, cookie)).toBe(401);
+    expect((await refreshWith(app, refreshToken)).status).toBe(200);
+    expect(await meStatus(app, cookie)).toBe(401);
+  });
+
   it('counts a bearer request or a refresh as activity for the cookie, as the README says', async () => {
     const { response, accessToken, refreshToken } = await tokenLogin(app);
     const cookie = sessionCookieFrom(response);

@@ -270,7 +270,10 @@ export class SessionManager {
    * mode: a bearer read needs no more, as the key already lives as long as its refresh token.
    */
   private touch(idleRule: IdleRule): TouchPolicy {
-    return { now: this.clock(), idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs, idleRule };
+    const { idleTimeoutMs, touchIntervalMs, mode } = this.options;
+    // A bearer read may keep a hybrid cookie alive, never revive it (TouchPolicy.cookieIdleTimeoutMs).
+    const cookieIdleTimeoutMs = idleRule === 'refresh-token' && mode === 'hybrid' ? idleTimeoutMs : undefined;
+    return { now: this.clock(), idleTimeoutMs, touchIntervalMs, idleRule, cookieIdleTimeoutMs };
   }
 
   private issueCookie(session: Session): void {

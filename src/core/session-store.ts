@@ -74,6 +74,12 @@ export interface TouchPolicy {
   touchIntervalMs: number;
   /** Default: `'last-seen'`. A session that fails its rule reads as null and is left as it is, for the other credential. */
   idleRule?: IdleRule;
+  /**
+   * Hybrid mode, on bearer reads and refreshes: the cookie's idle timeout. `lastSeenAt` (the
+   * cookie's activity) then moves only while `lastSeenAt + cookieIdleTimeoutMs > now`, so token
+   * use keeps a live cookie alive but never revives one that has idled out. Absent: it always moves.
+   */
+  cookieIdleTimeoutMs?: number;
 }
 
 /** A partial write: only what a request changed. */

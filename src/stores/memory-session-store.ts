@@ -64,7 +64,7 @@ export class MemorySessionStore implements ClosableSessionStore {
     }
     // Judged before the slide below moves lastSeenAt, or an idle cookie would pass its own check.
     if (!passesIdleRule(entry.record, touch)) return null;
-    if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) this.slide(entry, touch.idleTimeoutMs, touch.now);
+    if (touch.now - entry.record.lastSeenAt >= touch.touchIntervalMs) this.slide(entry, touch);
     this.markUsed(key, entry);
     return copy(entry.record);
   }
@@ -96,7 +96,7 @@ export class MemorySessionStore implements ClosableSessionStore {
       grace && grace.windowMs > 0
         ? { digest: presentedDigest, until: touch.now + grace.windowMs, nextDigest: next.digest, sealedNext: grace.sealedNext }
         : undefined;
-    this.slide(entry, touch.idleTimeoutMs, touch.now);
+    this.slide(entry, touch);
     this.markUsed(key, entry);
     return { outcome: 'rotated', record: copy(entry.record) };
   }
@@ -189,8 +189,9 @@ export class MemorySessionStore implements ClosableSessionStore {
   }
 
   /** Slides the idle expiry: never shorter than it was, never past the absolute deadline. */
-  private slide(entry: Entry, idleTimeoutMs: number, now: number): void {
-    entry.record.lastSeenAt = now;
+  private slide(entry: Entry, { now, idleTimeoutMs, cookieIdleTimeoutMs }: TouchPolicy): void {
+    // Token use is the cookie's activity only while the cookie lives (TouchPolicy.cookieIdleTimeoutMs).
+    if (cookieIdleTimeoutMs === undefined || now < entry.record.lastSeenAt + cookieIdleTimeoutMs) entry.record.lastSeenAt = now;
     entry.expiresAt = Math.max(entry.expiresAt, Math.min(now + idleTimeoutMs, entry.record.absoluteExpiresAt));
   }
 

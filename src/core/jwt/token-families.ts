@@ -158,14 +158,16 @@ export class TokenFamilies {
 
   /**
    * A bearer request lives by its family: the refresh token must be unexpired. It slides only as
-   * far as the cookie's idle timeout (it counts as activity for a hybrid cookie); the key already
-   * lives as long as the refresh token, from its creation or last rotation.
+   * far as the cookie's idle timeout (it counts as activity for a live hybrid cookie); the key
+   * already lives as long as the refresh token, from its creation or last rotation.
    */
   private bearerRead(now: number): TouchPolicy {
-    return { now, idleTimeoutMs: this.options.idleTimeoutMs, touchIntervalMs: this.options.touchIntervalMs, idleRule: 'refresh-token' };
+    return { ...this.touch(now), idleTimeoutMs: this.options.idleTimeoutMs, idleRule: 'refresh-token' };
   }
 
+  /** In hybrid mode token use may keep the cookie alive, but never revive it (TouchPolicy.cookieIdleTimeoutMs). */
   private touch(now: number): TouchPolicy {
-    return { now, idleTimeoutMs: this.idleMs, touchIntervalMs: this.options.touchIntervalMs };
+    const cookieIdleTimeoutMs = this.options.mode === 'hybrid' ? this.options.idleTimeoutMs : undefined;
+    return { now, idleTimeoutMs: this.idleMs, touchIntervalMs: this.options.touchIntervalMs, cookieIdleTimeoutMs };
   }
 }

@@ -25,7 +25,7 @@ export interface RedisScript {
 
 /**
  * KEYS: session, the user's epoch. ARGV: now, idleTimeoutMs, touchIntervalMs, idleRule
- * ('last-seen' or 'refresh-token', see IdleRule). A session revoked by the epoch is deleted.
+ * ('last-seen' or 'refresh-token', see IdleRule), cookieIdleTimeoutMs ('' when none, see TouchPolicy). A session revoked by the epoch is deleted.
  * Reads the whole hash and slides the idle expiry in the same round trip, never shorter than it
  * was and never past the absolute deadline; throttled by touchIntervalMs so busy sessions are not
  * rewritten each time. The idle rule is judged on last seen / refresh expiry as stored before the
@@ -58,10 +58,12 @@ elseif now >= lastSeen + tonumber(ARGV[2]) then
   return false
 end
 if now - lastSeen >= tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 's', ARGV[1])
+  if ARGV[5] == '' or now < lastSeen + tonumber(ARGV[5]) then
+    redis.call('HSET', KEYS[1], 's', ARGV[1])
+    fields[lastSeenIndex] = ARGV[1]
+  end
   local ttl = math.min(tonumber(ARGV[2]), deadline - now)
   if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-  fields[lastSeenIndex] = ARGV[1]
 end
 return fields
 `,

@@ -88,6 +88,7 @@ export class RedisSessionStore implements ClosableSessionStore {
       touch.idleTimeoutMs,
       touch.touchIntervalMs,
       touch.idleRule ?? 'last-seen',
+      touch.cookieIdleTimeoutMs ?? '',
     ])) as string[] | null;
     return flat ? fieldsToRecord(flat) : null;
   }
@@ -158,6 +159,7 @@ export class RedisSessionStore implements ClosableSessionStore {
       REMEMBERED_REFRESH_TOKENS,
       grace?.windowMs ?? 0,
       grace?.sealedNext ?? '',
+      touch.cookieIdleTimeoutMs ?? '',
     ])) as [string, string[] | undefined, string | undefined];
     if (outcome === 'reused') return { outcome };
     const record = flat ? fieldsToRecord(flat) : null;

@@ -11,7 +11,8 @@ import { REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 
 /**
  * KEYS: session, index, the user's epoch. ARGV: presented digest, next digest, next expiry, now, idleTimeoutMs,
- * session digest, how many consumed digests to remember, grace window ms (0: off), sealed next.
+ * session digest, how many consumed digests to remember, grace window ms (0: off), sealed next,
+ * cookieIdleTimeoutMs ('' when none, see TouchPolicy).
  * Refresh token rotation (RFC 9700 §4.14) in one atomic step: the current token is swapped for
  * the next one; a token the session already consumed destroys the session (reuse detection),
  * unless it is the one consumed last, inside its grace window, and its successor is still
@@ -22,7 +23,7 @@ export const ROTATE_REFRESH: RedisScript = {
   numberOfKeys: 3,
   lua: `${REVOKED_BY_EPOCH}
 if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[3]) then return {'invalid'} end
-local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc', 'rp', 'rg', 'rn', 'rb')
+local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc', 'rp', 'rg', 'rn', 'rb', 's')
 local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
 local now = tonumber(ARGV[4])
 if not current or current == '' or not deadline or now >= deadline then return {'invalid'} end
@@ -40,7 +41,9 @@ local entries = {}
 for entry in string.gmatch(consumed, '([^,]+),') do entries[#entries + 1] = entry end
 entries[#entries + 1] = ARGV[1]
 consumed = table.concat(entries, ',', math.max(1, #entries - tonumber(ARGV[7]) + 1)) .. ','
-redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 's', ARGV[4], 'rc', consumed)
+redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 'rc', consumed)
+-- A refresh is the cookie's activity only while the cookie lives (hybrid): it never revives an idle one.
+if ARGV[10] == '' or now < (tonumber(state[10]) or 0) + tonumber(ARGV[10]) then redis.call('HSET', KEYS[1], 's', ARGV[4]) end
 if tonumber(ARGV[8]) > 0 then
   redis.call('HSET', KEYS[1], 'rp', ARGV[1], 'rg', now + tonumber(ARGV[8]), 'rn', ARGV[2], 'rb', ARGV[9])
 else
