@@ -8,6 +8,7 @@ export {
   InvalidSessionError,
   SessionAuthError,
   SessionConfigurationError,
+  SessionLimitReachedError,
   SessionStoreUnavailableError,
   type InvalidSessionReason,
 } from './core/errors.js';
@@ -25,8 +26,12 @@ export type {
 } from './core/session-options.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/memory-session-store.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis/redis-session-store.js';
+export type { MaxSessionsPerUserOptions } from './core/sessions-per-user.js';
 export {
   SessionStore,
+  type CreateOptions,
+  type CreateResult,
+  type SessionsPerUserLimit,
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,

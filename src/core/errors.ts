@@ -69,6 +69,16 @@ export class SessionDataTooLargeError extends InvalidSessionDataError {
   }
 }
 
+/**
+ * A login found its user at `maxSessionsPerUser.limit` with `onLimit: 'refuse'`: no session was
+ * created and the user's other sessions are untouched. Answered with 409 by the Nest layer.
+ */
+export class SessionLimitReachedError extends SessionAuthError {
+  constructor(readonly limit: number) {
+    super(`This account already has ${limit} active sessions; log out of one (GET /auth/sessions lists them) and try again.`);
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return cause === undefined ? 'no detail' : String(cause);

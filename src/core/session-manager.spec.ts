@@ -5,7 +5,7 @@ import { SessionManager } from './session-manager.js';
 import { resolveSessionOptions, type SessionModuleOptions } from './session-options.js';
 import { refOf, SessionCookieCodec, UserSlotTags } from './session-token.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
-import type { SessionPatch, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
+import type { CreateResult, SessionPatch, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
 import type { SessionRef } from './session-token.js';
 
 const SECRET = 'manager-spec-secret-0123456789abcdef';
@@ -53,8 +53,9 @@ class LazyStore implements SessionStore {
     const record = this.records.get(ref.digest);
     return record ? { ...record, data: { ...record.data } } : null;
   }
-  async create(ref: SessionRef, record: SessionRecord) {
+  async create(ref: SessionRef, record: SessionRecord): Promise<CreateResult> {
     this.records.set(ref.digest, { ...record, data: { ...record.data } });
+    return { outcome: 'created', evicted: [] };
   }
   async update(ref: SessionRef, patch: SessionPatch) {
     const record = this.records.get(ref.digest);

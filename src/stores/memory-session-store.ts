@@ -12,6 +12,7 @@ import {
   type ClosableSessionStore,
   type RefreshGrace,
   type CreateOptions,
+  type CreateResult,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -110,16 +111,26 @@ export class MemorySessionStore implements ClosableSessionStore {
     return copy(entry.record);
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<CreateResult> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const key = keyOf(ref);
+    const now = Date.now();
+    let evicted: string[] = [];
+    // The user's own bound first, so one account displaces others only while under it. Nothing
+    // awaits between here and the write, so concurrent creates cannot pass the bound together.
+    if (record.userId !== null) {
+      const replaced = options.replaces && this.live(keyOf(options.replaces), now);
+      if (replaced && replaced.record.userId === record.userId) this.remove(keyOf(options.replaces!));
+      const { limit, onLimit } = options.sessionsPerUser;
+      if (onLimit === 'refuse' && this.pruneIndexOf(record.userId, now) >= limit) return { outcome: 'refused' };
+      evicted = this.evictOldestOfUser(record.userId, limit - 1, now);
+    }
     this.remove(key);
-    // The user's own bound first, so one account displaces others only while under it.
-    if (record.userId !== null) this.evictOldestOfUser(record.userId, options.sessionsPerUser.limit - 1);
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
-    const expiresAt = Math.min(Date.now() + ttlMs, record.absoluteExpiresAt);
+    const expiresAt = Math.min(now + ttlMs, record.absoluteExpiresAt);
     this.sessions.set(key, { record: copy(record), expiresAt, consumedRefresh: [] });
     if (record.userId !== null) this.indexOf(record.userId, true).set(record.handle, key);
+    return { outcome: 'created', evicted };
   }
 
   async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
@@ -249,15 +260,26 @@ export class MemorySessionStore implements ClosableSessionStore {
     this.sessions.set(key, entry);
   }
 
-  /** Destroys a user's oldest sessions (the index is in creation order) until `keep` are left. */
-  private evictOldestOfUser(userId: string, keep: number): void {
+  /** Drops index entries of sessions that are gone; how many live sessions the user has. */
+  private pruneIndexOf(userId: string, now: number): number {
+    const index = this.indexOf(userId, false);
+    if (!index) return 0;
+    for (const [handle, key] of [...index]) if (!this.live(key, now)) index.delete(handle);
+    return index.size;
+  }
+
+  /** Destroys a user's oldest live sessions (the index is in creation order) until `keep` are left; their handles. */
+  private evictOldestOfUser(userId: string, keep: number, now: number): string[] {
+    const evicted: string[] = [];
+    this.pruneIndexOf(userId, now);
     const index = this.indexOf(userId, false);
     while (index && index.size > Math.max(0, keep)) {
-      const oldest = index.values().next().value;
-      if (oldest === undefined) return;
-      if (this.sessions.has(oldest)) this.remove(oldest);
-      else index.delete(index.keys().next().value!);
+      const [handle, key] = index.entries().next().value!;
+      index.delete(handle);
+      this.remove(key);
+      evicted.push(handle);
     }
+    return evicted;
   }
 }
 

@@ -27,6 +27,7 @@ import {
   type ClosableSessionStore,
   type RefreshGrace,
   type CreateOptions,
+  type CreateResult,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -92,10 +93,12 @@ export class RedisSessionStore implements ClosableSessionStore {
     return flat ? fieldsToRecord(flat) : null;
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<CreateResult> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
-    await this.run('create', CREATE, [
+    // Only a session under the same slot tag can be in this index (and in this script's slot).
+    const replaces = options.replaces?.tag === ref.tag ? options.replaces.digest : '';
+    const [outcome, evicted] = (await this.run('create', CREATE, [
       this.sessionKey(ref),
       this.indexKey(ref.tag),
       this.epochKey(ref.tag),
@@ -106,8 +109,12 @@ export class RedisSessionStore implements ClosableSessionStore {
       options.sessionsPerUser.limit,
       this.sessionKey({ tag: ref.tag, digest: '' }),
       randomToken(EPOCH_BYTES),
+      options.sessionsPerUser.onLimit,
+      replaces,
+      record.userId ?? '',
       ...recordToFields(record),
-    ]);
+    ])) as [string, string[] | undefined];
+    return outcome === 'refused' ? { outcome } : { outcome: 'created', evicted: evicted ?? [] };
   }
 
   async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
