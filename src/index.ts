@@ -9,6 +9,8 @@ export {
   SessionAuthError,
   SessionConfigurationError,
   SessionLimitReachedError,
+  SessionLockLostError,
+  SessionLockTimeoutError,
   SessionStoreUnavailableError,
   type InvalidSessionReason,
 } from './core/errors.js';
@@ -27,6 +29,8 @@ export type {
 export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/memory-session-store.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis/redis-session-store.js';
 export type { MaxSessionsPerUserOptions } from './core/sessions-per-user.js';
+export type { HeldLock, SessionLockOptions } from './core/session-lock.js';
+export { isLockable, type LockableSessionStore, type SessionLocks } from './core/session-locks.js';
 export {
   SessionStore,
   type CreateOptions,

@@ -14,6 +14,8 @@ export type AuthEvent =
   /** A login past `maxSessionsPerUser` ended the user's oldest sessions (`'evict-oldest'`). */
   | { type: 'session.evicted'; userId: string; sessionIds: string[]; count: number }
   /** A login refused at `maxSessionsPerUser` (`'refuse'`). */
-  | { type: 'login.refused-limit'; userId: string; limit: number; ip: string | null };
+  | { type: 'login.refused-limit'; userId: string; limit: number; ip: string | null }
+  /** A session lock stayed held by another request for the whole wait (SessionLockTimeoutError). */
+  | { type: 'lock.timeout'; userId: string | null; sessionId: string | null; lock: string; waitedMs: number };
 
 export type AuthEventListener = (event: AuthEvent) => void;

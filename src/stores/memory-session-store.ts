@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { SessionRef, UserRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
 import { SessionDataTooLargeError } from '../core/errors.js';
+import type { SessionLocks } from '../core/session-locks.js';
+import { MemoryLockTable } from './memory-session-locks.js';
 import {
   DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
@@ -38,11 +40,12 @@ interface Entry {
  * maxSessions (least recently used first), so one account can displace at most its own bound of
  * other sessions.
  */
-export class MemorySessionStore implements ClosableSessionStore {
+export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
   private readonly sessions = new Map<string, Entry>();
   /** userId → (handle → session key): the per-user index. */
   private readonly users = new Map<string, Map<string, string>>();
   private readonly maxSessions: number;
+  private readonly locks = new MemoryLockTable();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemorySessionStoreOptions = {}) {
@@ -199,6 +202,18 @@ export class MemorySessionStore implements ClosableSessionStore {
     clearInterval(this.sweeper);
   }
 
+  async acquireLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.locks.acquire(lockKeyOf(ref, name), owner, leaseMs, Date.now());
+  }
+
+  async renewLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.locks.renew(lockKeyOf(ref, name), owner, leaseMs, Date.now());
+  }
+
+  async releaseLock(ref: SessionRef, name: string, owner: string): Promise<void> {
+    this.locks.release(lockKeyOf(ref, name), owner);
+  }
+
   /** Slides the idle expiry: never shorter than it was, never past the absolute deadline. */
   private slide(entry: Entry, idleTimeoutMs: number, now: number): void {
     entry.record.lastSeenAt = now;
@@ -239,6 +254,7 @@ export class MemorySessionStore implements ClosableSessionStore {
 
   private sweep(now: number): void {
     for (const key of [...this.sessions.keys()]) this.live(key, now);
+    this.locks.sweep(now);
   }
 
   /**
@@ -291,6 +307,10 @@ function passesIdleRule(record: SessionRecord, touch: TouchPolicy): boolean {
 
 function keyOf(ref: SessionRef): string {
   return `${ref.tag}:${ref.digest}`;
+}
+
+function lockKeyOf(ref: SessionRef, name: string): string {
+  return `${keyOf(ref)}:${name}`;
 }
 
 /** Whether a session key lives under the user's slot tag: user operations see one tag at a time, as in Redis. */

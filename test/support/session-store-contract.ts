@@ -13,6 +13,7 @@ import {
   type SessionRef,
 } from '../../src/core/session-token.js';
 import { ownerOf, slotTagOf } from './user-refs.js';
+import { isLockable, type LockableSessionStore } from '../../src/core/session-locks.js';
 import type {
   RefreshRotation,
   RefreshState,
@@ -741,6 +742,70 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
 
         expect(await store.read(refs[37], peek())).toEqual(kept);
         expect(await store.listByUser(ownerOf(userId))).toEqual([kept]);
+      });
+    });
+
+    describe('session locks (the optional SessionLocks capability)', () => {
+      function lockable(): LockableSessionStore {
+        if (!isLockable(store)) throw new Error('this store does not implement SessionLocks');
+        return store;
+      }
+
+      it('a lock is taken by one owner at a time, and only its owner releases it', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+
+        expect(await locks.acquireLock(ref, 'counter', 'owner-a', HOUR)).toBe(true);
+        expect(await locks.acquireLock(ref, 'counter', 'owner-b', HOUR)).toBe(false);
+        await locks.releaseLock(ref, 'counter', 'owner-b');
+        expect(await locks.acquireLock(ref, 'counter', 'owner-b', HOUR)).toBe(false);
+
+        await locks.releaseLock(ref, 'counter', 'owner-a');
+        expect(await locks.acquireLock(ref, 'counter', 'owner-b', HOUR)).toBe(true);
+        await locks.releaseLock(anonymousRef(), 'never-taken', 'owner-c');
+      });
+
+      it('locks are per session and per name', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+        expect(await locks.acquireLock(ref, 'counter', 'owner-a', HOUR)).toBe(true);
+
+        expect(await locks.acquireLock(ref, 'cart', 'owner-b', HOUR)).toBe(true);
+        expect(await locks.acquireLock(userRef(uniqueUserId()), 'counter', 'owner-c', HOUR)).toBe(true);
+      });
+
+      it('a lease that ran out frees the lock; the first owner can then neither renew nor release the next owner\'s lock', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+        expect(await locks.acquireLock(ref, 'counter', 'first', 50)).toBe(true);
+        await sleep(150);
+
+        expect(await locks.acquireLock(ref, 'counter', 'second', HOUR)).toBe(true);
+        expect(await locks.renewLock(ref, 'counter', 'first', HOUR)).toBe(false);
+        await locks.releaseLock(ref, 'counter', 'first');
+
+        expect(await locks.acquireLock(ref, 'counter', 'third', HOUR)).toBe(false);
+        expect(await locks.renewLock(ref, 'counter', 'second', HOUR)).toBe(true);
+      });
+
+      it('renewal extends the lease: a 200 ms lock renewed after 120 ms is still held 150 ms later', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+        expect(await locks.acquireLock(ref, 'counter', 'owner', 200)).toBe(true);
+        await sleep(120);
+        expect(await locks.renewLock(ref, 'counter', 'owner', 300)).toBe(true);
+        await sleep(150);
+
+        expect(await locks.acquireLock(ref, 'counter', 'other', HOUR)).toBe(false);
+      });
+
+      it('of 50 concurrent attempts on one free lock exactly one succeeds', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+
+        const taken = await Promise.all(Array.from({ length: 50 }, (_, i) => locks.acquireLock(ref, 'counter', `owner-${i}`, HOUR)));
+
+        expect(taken.filter(Boolean)).toHaveLength(1);
       });
     });
 

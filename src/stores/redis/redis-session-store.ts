@@ -17,6 +17,8 @@ import {
   type RedisScript,
 } from './redis-scripts.js';
 import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS, ROTATE_REFRESH } from './refresh-scripts.js';
+import { LOCK_SCRIPTS, RELEASE_LOCK, RENEW_LOCK } from './redis-lock-scripts.js';
+import type { SessionLocks } from '../../core/session-locks.js';
 import {
   DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
@@ -57,7 +59,7 @@ type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>
  * trip (read and idle-slide in one script); writes send only changed fields; a user's sessions
  * and their index share a hash tag so every script stays in one cluster slot.
  */
-export class RedisSessionStore implements ClosableSessionStore {
+export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   readonly client: Redis | Cluster;
   private readonly ownsClient!: boolean;
   readonly keyPrefix: string;
@@ -74,7 +76,7 @@ export class RedisSessionStore implements ClosableSessionStore {
     }
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
-    for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS]) {
+    for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS, ...LOCK_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
     const onWarning = collaborators.onWarning ?? ((message: string) => process.emitWarning(message, 'SessionStoreWarning'));
@@ -235,6 +237,18 @@ export class RedisSessionStore implements ClosableSessionStore {
     if (this.ownsClient) await closeOwnedClient(this.client);
   }
 
+  async acquireLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.guard('lock', this.client.set(this.lockKey(ref, name), owner, 'PX', leaseMs, 'NX'))) === 'OK';
+  }
+
+  async renewLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.run('lock', RENEW_LOCK, [this.lockKey(ref, name), owner, leaseMs])) === 1;
+  }
+
+  async releaseLock(ref: SessionRef, name: string, owner: string): Promise<void> {
+    await this.run('unlock', RELEASE_LOCK, [this.lockKey(ref, name), owner]);
+  }
+
   private destroyEntries(userId: string, indexKey: string, entries: IndexEntry[]): Promise<number> {
     return this.run('destroy', DESTROY, [
       entries.length + 1,
@@ -280,6 +294,11 @@ export class RedisSessionStore implements ClosableSessionStore {
 
   private sessionKey(ref: SessionRef): string {
     return `${this.keyPrefix}{${ref.tag}}:s:${ref.digest}`;
+  }
+
+  /** A session lock (redis-lock-scripts.ts): under the session's {tag}, so in its slot. */
+  private lockKey(ref: SessionRef, name: string): string {
+    return `${this.keyPrefix}{${ref.tag}}:l:${ref.digest}:${name}`;
   }
 
   private indexKey(tag: string): string {
