@@ -3,16 +3,17 @@
  * however many requests run it at once, on Redis and in memory, over Express and Fastify, in
  * session and jwt mode; without the lock the same requests lose updates. A lock not taken in
  * time answers 409, as does a handler that outlived its lease without renewing it (its write is
- * dropped). Redis lock keys share the session's hash tag and expire with their lease.
+ * dropped); a store that is down, 503. Redis lock keys share the session's hash tag and expire
+ * with their lease.
  */
 import { Controller, Get, HttpCode, Inject, Post, UseGuards, type INestApplication } from '@nestjs/common';
 import { AuthenticatedGuard, AuthService, CurrentSession, RedisSessionStore, type AuthEvent, type Session } from '../src/index.js';
 import { DemoCounterController } from '../src/demo/demo-counter.controller.js';
 import { newSessionToken, randomSlotTag, refOf } from '../src/core/session-token.js';
-import { http, login, MATRIX, sleep, storeOption, type StoreKind } from './support/http-helpers.js';
+import { http, login, MATRIX, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
 import { TEST_KEYS, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
-import { createTestApp, type AdapterName } from './support/test-app.js';
+import { ADAPTERS, createTestApp, type AdapterName } from './support/test-app.js';
 
 const INCREMENTS = 200;
 
@@ -220,5 +221,36 @@ describe('Redis lock keys', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe.each(ADAPTERS)('the session lock with Redis down, over %s', (adapter: AdapterName) => {
+  let own: RedisServerHandle;
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    own = await startRedisServer();
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    await own?.stop();
+  });
+
+  it('a locked increment answers 503 with Retry-After while the store is down, and works again once it is back', async () => {
+    const store = { type: 'redis' as const, url: own.url, keyPrefix: uniqueKeyPrefix(), operationTimeoutMs: 300 };
+    app = await createTestApp({ adapter, controllers: [DemoCounterController], session: { store } });
+    const auth = { Cookie: (await login(app, 'alice')).cookie };
+    await own.stop();
+
+    const down = await http(app).post('/demo/counter').set(auth);
+
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBeDefined();
+    await own.restart();
+    // The private server keeps nothing across a restart: log in again.
+    const back = await http(app).post('/demo/counter').set({ Cookie: (await login(app, 'alice')).cookie });
+    expect(back.status).toBe(200);
+    expect(back.body).toEqual({ value: 1 });
   });
 });

@@ -1,18 +1,13 @@
 import type { AuthEventListener } from './auth-events.js';
 import { toSessionUser, userIdOf, type AuthUser } from './auth-user.js';
-import {
-  InvalidSessionDataError,
-  InvalidSessionError,
-  SessionConfigurationError,
-  SessionLimitReachedError,
-  SessionLockTimeoutError,
-} from './errors.js';
+import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError, SessionLimitReachedError } from './errors.js';
 import type { JwsEngine } from './jwt/jws.js';
 import { TokenFamilies } from './jwt/token-families.js';
 import type { TokenPair } from './jwt/token-issuer.js';
 import { Session } from './session.js';
 import { SessionLock, type HeldLock, type LockTiming, type SessionLockOptions } from './session-lock.js';
-import { assertLockName, isLockable } from './session-locks.js';
+import { isLockable } from './session-locks.js';
+import { LockedSections } from './locked-sections.js';
 import { SessionCookie, type RequestFacts, type ResponseSink } from './session-cookie.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import {
@@ -52,7 +47,7 @@ export class SessionManager {
   private readonly users: UserSessions;
   private readonly usesCookie: boolean;
   /** Null when the store has no SessionLocks. */
-  private readonly lock: SessionLock | null;
+  private readonly locked: LockedSections | null;
 
   private readonly clock: () => number;
   private readonly emit: AuthEventListener;
@@ -70,7 +65,13 @@ export class SessionManager {
     this.tags = new UserSlotTags(options.secrets);
     this.users = new UserSessions(store, this.tags, options.idleTimeoutMs, this.emit);
     this.usesCookie = options.mode !== 'jwt';
-    this.lock = isLockable(store) ? new SessionLock(store, collaborators.lockTiming) : null;
+    this.locked = isLockable(store)
+      ? new LockedSections(new SessionLock(store, collaborators.lockTiming), {
+          reload: (ref, via) => store.read(ref, this.touch(via === 'bearer' ? 'refresh-token' : 'last-seen')),
+          commit: (session) => this.commit(session),
+          emit: this.emit,
+        })
+      : null;
     const { jwt } = options;
     if (jwt && !engine) {
       throw new SessionConfigurationError('mode', `is ${options.mode} but no JWS engine was given`, 'Create the manager through SessionModule.');
@@ -217,16 +218,8 @@ export class SessionManager {
 
   /**
    * Runs `fn` under the session's lock `name`, for a read-modify-write of its data that
-   * concurrent requests must not interleave. The request's Session holds data read when the
-   * request began, which another request may have changed since, so:
-   * 1. changes the request made before are written first;
-   * 2. the lock is taken (waiting up to `waitMs`, else SessionLockTimeoutError);
-   * 3. the session is read again from the store, so `fn` sees every write committed under the lock;
-   * 4. `fn` runs; its changes are written while the lock is still held, after a renewal that
-   *    proves the lease has not run out (else SessionLockLostError and its changes are discarded,
-   *    as another request may have taken the lock meanwhile); if `fn` throws, they are discarded;
-   * 5. the lock is released, by compare-and-delete of its owner value.
-   * Every writer of the keys concerned must use the lock; a write outside it can still be lost.
+   * concurrent requests must not interleave: `fn` sees the data as stored once the lock is held,
+   * and its changes are saved before the lock is released (see LockedSections).
    */
   async withLock<T>(
     session: Session,
@@ -234,40 +227,10 @@ export class SessionManager {
     fn: (session: Session, lease: HeldLock) => T | Promise<T>,
     options: SessionLockOptions = {},
   ): Promise<T> {
-    if (this.lock === null) {
+    if (this.locked === null) {
       throw new SessionConfigurationError('store', 'does not implement SessionLocks', 'Use the memory or Redis store, or implement acquireLock, renewLock and releaseLock.');
     }
-    assertLockName(name);
-    const ref = session.ref;
-    if (ref === null) throw new InvalidSessionError('not-found');
-    await this.commit(session);
-    let held: HeldLock;
-    try {
-      held = await this.lock.acquire(ref, name, options);
-    } catch (error) {
-      if (error instanceof SessionLockTimeoutError) {
-        this.emit({ type: 'lock.timeout', userId: session.record?.userId ?? null, sessionId: session.id, lock: name, waitedMs: error.waitedMs });
-      }
-      throw error;
-    }
-    try {
-      const fresh = await this.store.read(ref, this.touch(session.via === 'bearer' ? 'refresh-token' : 'last-seen'));
-      if (fresh === null) throw new InvalidSessionError('not-found');
-      session.adopt(ref, fresh, { token: session.token, via: session.via });
-      let result: T;
-      try {
-        result = await fn(session, held);
-        await held.renew();
-      } catch (error) {
-        session.changes.clear();
-        throw error;
-      }
-      await this.commit(session);
-      return result;
-    } finally {
-      // A release that fails (store away) leaves the lock to expire with its lease.
-      await held.release().catch(() => undefined);
-    }
+    return this.locked.run(session, name, fn, options);
   }
 
   listSessions(userId: string, currentHandle?: string | null): Promise<SessionInfo[]> {
