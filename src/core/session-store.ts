@@ -115,8 +115,8 @@ export interface SessionStore {
    * one. Rejects with SessionDataTooLargeError, storing nothing, when `record.data` is past
    * SESSION_DATA_LIMITS. In the same atomic step as the write, a user session first destroys
    * `options.replaces` when that is a session of the same user (a re-login), then applies
-   * `options.sessionsPerUser` to the user's live sessions (under this ref's slot tag; expired
-   * and revoked entries do not count): with `'evict-oldest'`, the oldest (by creation) beyond
+   * `options.sessionsPerUser` to the user's live sessions (expired, destroyed and revoked ones do
+   * not count; a store may count per slot tag, as the Redis store does): with `'evict-oldest'`, the oldest (by creation) beyond
    * the limit are destroyed, refresh family and all, and their handles are reported in
    * `evicted`; with `'refuse'`, nothing is stored and the answer is 'refused'. Anonymous
    * sessions are never refused and evict nothing. Default options: DEFAULT_CREATE_OPTIONS.
