@@ -8,6 +8,9 @@ export {
   InvalidSessionError,
   SessionAuthError,
   SessionConfigurationError,
+  SessionLimitReachedError,
+  SessionLockLostError,
+  SessionLockTimeoutError,
   SessionStoreUnavailableError,
   type InvalidSessionReason,
 } from './core/errors.js';
@@ -25,8 +28,14 @@ export type {
 } from './core/session-options.js';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/memory-session-store.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis/redis-session-store.js';
+export type { MaxSessionsPerUserOptions } from './core/sessions-per-user.js';
+export type { HeldLock, SessionLockOptions } from './core/session-lock.js';
+export { isLockable, type LockableSessionStore, type SessionLocks } from './core/session-locks.js';
 export {
   SessionStore,
+  type CreateOptions,
+  type CreateResult,
+  type SessionsPerUserLimit,
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,

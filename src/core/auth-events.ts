@@ -10,6 +10,12 @@ export type AuthEvent =
   | { type: 'logout'; userId: string | null; sessionId: string | null; ip: string | null }
   | { type: 'session.revoked'; userId: string; sessionIds: string[] | 'all-but-current' | 'all'; count: number }
   | { type: 'session.rotated'; userId: string | null; sessionId: string | null }
-  | { type: 'refresh.reused'; ip: string | null };
+  | { type: 'refresh.reused'; ip: string | null }
+  /** A login past `maxSessionsPerUser` ended the user's oldest sessions (`'evict-oldest'`). */
+  | { type: 'session.evicted'; userId: string; sessionIds: string[]; count: number }
+  /** A login refused at `maxSessionsPerUser` (`'refuse'`). */
+  | { type: 'login.refused-limit'; userId: string; limit: number; ip: string | null }
+  /** A session lock stayed held by another request for the whole wait (SessionLockTimeoutError). */
+  | { type: 'lock.timeout'; userId: string | null; sessionId: string | null; lock: string; waitedMs: number };
 
 export type AuthEventListener = (event: AuthEvent) => void;

@@ -69,6 +69,40 @@ export class SessionDataTooLargeError extends InvalidSessionDataError {
   }
 }
 
+/**
+ * A login found its user at `maxSessionsPerUser.limit` with `onLimit: 'refuse'`: no session was
+ * created and the user's other sessions are untouched. Answered with 409 by the Nest layer.
+ */
+export class SessionLimitReachedError extends SessionAuthError {
+  constructor(readonly limit: number) {
+    super(`This account already has ${limit} active sessions; log out of one (GET /auth/sessions lists them) and try again.`);
+  }
+}
+
+/**
+ * A session lock stayed held by another request for the whole `waitMs`. Nothing ran under it.
+ * Answered with 409 by the Nest layer; the client may retry.
+ */
+export class SessionLockTimeoutError extends SessionAuthError {
+  constructor(
+    readonly lock: string,
+    readonly waitedMs: number,
+  ) {
+    super(`Session lock "${lock}" was held by another request for ${waitedMs} ms; retry the request.`);
+  }
+}
+
+/**
+ * The handler under a session lock outlived its lease without renewing it, so another request
+ * may have taken the lock meanwhile: its writes were discarded rather than overwrite that
+ * request's. Answered with 409 by the Nest layer. Renew the lease in slow handlers, or raise `leaseMs`.
+ */
+export class SessionLockLostError extends SessionAuthError {
+  constructor(readonly lock: string) {
+    super(`Session lock "${lock}" was lost before the handler finished (its lease ran out); its changes were discarded. Renew the lease in slow handlers or raise leaseMs.`);
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return cause === undefined ? 'no detail' : String(cause);

@@ -1,11 +1,11 @@
-import { InvalidSessionDataError, InvalidSessionError } from './errors.js';
+import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError } from './errors.js';
 import type { Session } from './session.js';
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
 import { SessionManager } from './session-manager.js';
 import { resolveSessionOptions, type SessionModuleOptions } from './session-options.js';
 import { refOf, SessionCookieCodec, UserSlotTags } from './session-token.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
-import type { SessionPatch, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
+import type { CreateResult, SessionPatch, SessionRecord, SessionStore, TouchPolicy } from './session-store.js';
 import type { SessionRef } from './session-token.js';
 
 const SECRET = 'manager-spec-secret-0123456789abcdef';
@@ -53,8 +53,9 @@ class LazyStore implements SessionStore {
     const record = this.records.get(ref.digest);
     return record ? { ...record, data: { ...record.data } } : null;
   }
-  async create(ref: SessionRef, record: SessionRecord) {
+  async create(ref: SessionRef, record: SessionRecord): Promise<CreateResult> {
     this.records.set(ref.digest, { ...record, data: { ...record.data } });
+    return { outcome: 'created', evicted: [] };
   }
   async update(ref: SessionRef, patch: SessionPatch) {
     const record = this.records.get(ref.digest);
@@ -501,6 +502,51 @@ describe('SessionManager', () => {
       expect(info.expiresAt.getTime()).toBe(start + 10 * 60_000);
       expect(JSON.stringify(info)).not.toContain(refOf(session.token!).digest);
       expect(JSON.stringify(info)).not.toContain(session.token!.token);
+    });
+  });
+
+  describe('withLock', () => {
+    it('saves earlier changes, hands fn the data as stored now, and saves what fn sets before releasing', async () => {
+      const cookie = await loggedIn();
+      const stale = (await open(cookie)).session;
+      const other = (await open(cookie)).session;
+      other.set('counter', 41);
+      await manager.commit(other);
+      stale.set('note', 'before the lock');
+
+      const seen = await manager.withLock(stale, 'counter', (locked) => {
+        const value = locked.get<number>('counter')! + 1;
+        locked.set('counter', value);
+        return value;
+      });
+
+      expect(seen).toBe(42);
+      expect(calls.filter((call) => call.endsWith('Lock'))).toEqual(['acquireLock', 'renewLock', 'releaseLock']);
+      expect((await open(cookie)).session.toJSON()).toEqual({ counter: 42, note: 'before the lock' });
+    });
+
+    it('discards what fn set when it throws, and releases the lock', async () => {
+      const cookie = await loggedIn();
+      const { session } = await open(cookie);
+
+      await expect(
+        manager.withLock(session, 'counter', (locked) => {
+          locked.set('counter', 1);
+          throw new Error('handler failed');
+        }),
+      ).rejects.toThrow('handler failed');
+
+      expect(session.changes.size).toBe(0);
+      expect((await open(cookie)).session.toJSON()).toEqual({});
+      expect(await manager.withLock(session, 'counter', () => 'free again', { waitMs: 0 })).toBe('free again');
+    });
+
+    it('refuses a session that is not stored yet, a bad lock name, and a store without SessionLocks', async () => {
+      await expect(manager.withLock((await open()).session, 'counter', () => 1)).rejects.toBeInstanceOf(InvalidSessionError);
+      const { session } = await open(await loggedIn());
+      await expect(manager.withLock(session, 'with space', () => 1)).rejects.toBeInstanceOf(InvalidSessionDataError);
+      build({}, new LazyStore());
+      await expect(manager.withLock(session, 'counter', () => 1)).rejects.toBeInstanceOf(SessionConfigurationError);
     });
   });
 

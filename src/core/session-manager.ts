@@ -1,10 +1,13 @@
 import type { AuthEventListener } from './auth-events.js';
 import { toSessionUser, userIdOf, type AuthUser } from './auth-user.js';
-import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError } from './errors.js';
+import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError, SessionLimitReachedError } from './errors.js';
 import type { JwsEngine } from './jwt/jws.js';
 import { TokenFamilies } from './jwt/token-families.js';
 import type { TokenPair } from './jwt/token-issuer.js';
 import { Session } from './session.js';
+import { SessionLock, type HeldLock, type LockTiming, type SessionLockOptions } from './session-lock.js';
+import { isLockable } from './session-locks.js';
+import { LockedSections } from './locked-sections.js';
 import { SessionCookie, type RequestFacts, type ResponseSink } from './session-cookie.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import {
@@ -14,10 +17,10 @@ import {
   refOf,
   SessionCookieCodec,
   UserSlotTags,
+  type SessionRef,
 } from './session-token.js';
 import { UserSessions, type SessionInfo } from './user-sessions.js';
 import {
-  DEFAULT_CREATE_OPTIONS,
   type CreateOptions,
   type IdleRule,
   type SessionRecord,
@@ -43,16 +46,16 @@ export class SessionManager {
   private readonly tags: UserSlotTags;
   private readonly users: UserSessions;
   private readonly usesCookie: boolean;
+  /** Null when the store has no SessionLocks. */
+  private readonly locked: LockedSections | null;
 
   private readonly clock: () => number;
   private readonly emit: AuthEventListener;
-  /** Each user's session bound: the default until it becomes the `maxSessionsPerUser` option. */
-  private readonly createOptions: CreateOptions = DEFAULT_CREATE_OPTIONS;
 
   constructor(
     private readonly options: ResolvedSessionOptions,
     private readonly store: SessionStore,
-    collaborators: { clock?: () => number; engine?: JwsEngine; emit?: AuthEventListener } = {},
+    collaborators: { clock?: () => number; engine?: JwsEngine; emit?: AuthEventListener; lockTiming?: LockTiming } = {},
   ) {
     const { engine } = collaborators;
     const clock = (this.clock = collaborators.clock ?? Date.now);
@@ -62,6 +65,13 @@ export class SessionManager {
     this.tags = new UserSlotTags(options.secrets);
     this.users = new UserSessions(store, this.tags, options.idleTimeoutMs, this.emit);
     this.usesCookie = options.mode !== 'jwt';
+    this.locked = isLockable(store)
+      ? new LockedSections(new SessionLock(store, collaborators.lockTiming), {
+          reload: (ref, via) => store.read(ref, this.touch(via === 'bearer' ? 'refresh-token' : 'last-seen')),
+          commit: (session) => this.commit(session),
+          emit: this.emit,
+        })
+      : null;
     const { jwt } = options;
     if (jwt && !engine) {
       throw new SessionConfigurationError('mode', `is ${options.mode} but no JWS engine was given`, 'Create the manager through SessionModule.');
@@ -119,8 +129,11 @@ export class SessionManager {
     // Data of another user's session must not follow a different login (step-up flags, say).
     const previousOwner = session.record?.userId ?? null;
     if (previousOwner !== null && previousOwner !== userIdOf(user)) session.adopt(null, null);
-    // Create first: if the store fails midway, the visitor keeps the session they had.
-    const tokens = await this.create(session, user);
+    // Create first: if the store fails midway, the visitor keeps the session they had. A session
+    // of the same user is replaced in the create's atomic step, so a re-login is not counted
+    // against maxSessionsPerUser (and not refused by it).
+    const replaces = previous !== null && previousOwner === userIdOf(user) ? previous : undefined;
+    const tokens = await this.create(session, user, replaces);
     if (previous !== null) await this.store.destroy(previous);
     this.emit({ type: 'login.succeeded', userId: userIdOf(user), sessionId: session.id, ip: session.request.ip ?? null });
     return tokens;
@@ -203,6 +216,23 @@ export class SessionManager {
     session.response.preventCaching();
   }
 
+  /**
+   * Runs `fn` under the session's lock `name`, for a read-modify-write of its data that
+   * concurrent requests must not interleave: `fn` sees the data as stored once the lock is held,
+   * and its changes are saved before the lock is released (see LockedSections).
+   */
+  async withLock<T>(
+    session: Session,
+    name: string,
+    fn: (session: Session, lease: HeldLock) => T | Promise<T>,
+    options: SessionLockOptions = {},
+  ): Promise<T> {
+    if (this.locked === null) {
+      throw new SessionConfigurationError('store', 'does not implement SessionLocks', 'Use the memory or Redis store, or implement acquireLock, renewLock and releaseLock.');
+    }
+    return this.locked.run(session, name, fn, options);
+  }
+
   listSessions(userId: string, currentHandle?: string | null): Promise<SessionInfo[]> {
     return this.users.list(userId, currentHandle);
   }
@@ -238,7 +268,11 @@ export class SessionManager {
     }
   }
 
-  private async create(session: Session, user: AuthUser | null): Promise<TokenPair | null> {
+  /**
+   * Stores a new session for the request, under `maxSessionsPerUser`: a refusal throws
+   * SessionLimitReachedError (nothing changes), an eviction is reported as `session.evicted`.
+   */
+  private async create(session: Session, user: AuthUser | null, replaces?: SessionRef): Promise<TokenPair | null> {
     const now = this.clock();
     const userId = user ? userIdOf(user) : null;
     const token = newSessionToken(userId !== null ? this.tags.current(userId).tag : randomSlotTag());
@@ -258,7 +292,16 @@ export class SessionManager {
       data: session.mergedData(),
       refresh: refresh?.state ?? null,
     };
-    await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs, this.createOptions);
+    const options: CreateOptions = { sessionsPerUser: this.options.maxSessionsPerUser, ...(replaces && { replaces }) };
+    const created = await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs, options);
+    if (created.outcome === 'refused') {
+      const { limit } = this.options.maxSessionsPerUser;
+      this.emit({ type: 'login.refused-limit', userId: userId!, limit, ip: ip ?? null });
+      throw new SessionLimitReachedError(limit);
+    }
+    if (created.evicted.length > 0) {
+      this.emit({ type: 'session.evicted', userId: userId!, sessionIds: created.evicted, count: created.evicted.length });
+    }
     const cookie = this.usesCookie;
     session.adopt(ref, record, { token: cookie ? token : null, via: cookie ? 'cookie' : 'bearer' });
     if (cookie) this.issueCookie(session);

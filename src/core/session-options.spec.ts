@@ -253,3 +253,25 @@ describe('resolveSessionOptions: userFields', () => {
     expect(() => resolveSessionOptions(base({ userFields: userFields as string[] }))).toThrow(/`userFields`/);
   });
 });
+
+describe('resolveSessionOptions: maxSessionsPerUser', () => {
+  it("defaults to 100 sessions per user, evicting the oldest", () => {
+    expect(resolveSessionOptions(base()).maxSessionsPerUser).toEqual({ limit: 100, onLimit: 'evict-oldest' });
+  });
+
+  it('keeps a limit and a policy, filling in what is left out', () => {
+    expect(resolveSessionOptions(base({ maxSessionsPerUser: { limit: 3, onLimit: 'refuse' } })).maxSessionsPerUser).toEqual({ limit: 3, onLimit: 'refuse' });
+    expect(resolveSessionOptions(base({ maxSessionsPerUser: { onLimit: 'refuse' } })).maxSessionsPerUser).toEqual({ limit: 100, onLimit: 'refuse' });
+    expect(resolveSessionOptions(base({ maxSessionsPerUser: { limit: 1 } })).maxSessionsPerUser).toEqual({ limit: 1, onLimit: 'evict-oldest' });
+  });
+
+  it.each([0, -1, 2.5, 1001, '3', Number.NaN])('rejects the limit %p, naming `maxSessionsPerUser.limit`', (limit) => {
+    expect(expectRejected(base({ maxSessionsPerUser: { limit } }), 'maxSessionsPerUser.limit').message).toMatch(/from 1 to 1000/);
+  });
+
+  it('rejects an unknown policy, an unknown field and a non-object, naming each', () => {
+    expectRejected(base({ maxSessionsPerUser: { onLimit: 'evict-newest' } }), 'maxSessionsPerUser.onLimit');
+    expectRejected(base({ maxSessionsPerUser: { limit: 3, max: 3 } }), 'maxSessionsPerUser.max');
+    expectRejected(base({ maxSessionsPerUser: 3 }), 'maxSessionsPerUser');
+  });
+});

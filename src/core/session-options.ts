@@ -13,7 +13,8 @@ import {
   type ResolvedLoginThrottle,
 } from './protection-options.js';
 import { SessionConfigurationError } from './errors.js';
-import type { SessionStore } from './session-store.js';
+import type { SessionStore, SessionsPerUserLimit } from './session-store.js';
+import { resolveMaxSessionsPerUser, type MaxSessionsPerUserOptions } from './sessions-per-user.js';
 import type { MemoryStoreOptions, RedisStoreOptions } from './store-options.js';
 import type { AuthMode } from './auth-mode.js';
 
@@ -117,6 +118,11 @@ export interface SessionModuleOptions {
    * and `idleTimeout`. Default: a tenth of the idle timeout, at most one minute.
    */
   touchInterval?: Duration;
+  /**
+   * How many live sessions one user may hold and what a login past that does:
+   * `{ limit, onLimit: 'evict-oldest' | 'refuse' }`. Default: `{ limit: 100, onLimit: 'evict-oldest' }`.
+   */
+  maxSessionsPerUser?: MaxSessionsPerUserOptions;
 }
 
 export interface ResolvedCookieOptions {
@@ -146,12 +152,13 @@ export interface ResolvedSessionOptions {
   onAuthEvent: AuthEventListener | null;
   /** Null when turned off. */
   loginThrottle: ResolvedLoginThrottle | null;
+  maxSessionsPerUser: SessionsPerUserLimit;
 }
 
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
   'mode', 'secret', 'validateUser', 'userFields', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
-  'loginThrottle', 'csrf', 'onAuthEvent',
+  'loginThrottle', 'csrf', 'onAuthEvent', 'maxSessionsPerUser',
 ]);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -211,6 +218,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     idleTimeoutMs,
     absoluteTimeoutMs,
     touchIntervalMs,
+    maxSessionsPerUser: resolveMaxSessionsPerUser(options.maxSessionsPerUser),
   };
 }
 

@@ -119,11 +119,15 @@ export interface SessionStore {
   /**
    * Stores a new session that expires `ttlMs` from now, adding it to its user's index if it has
    * one. Rejects with SessionDataTooLargeError, storing nothing, when `record.data` is past
-   * SESSION_DATA_LIMITS. A user's session beyond `options.sessionsPerUser` evicts that user's
-   * oldest sessions (by creation) in the same atomic step: they are destroyed, refresh family and
-   * all. Default options: DEFAULT_CREATE_OPTIONS.
+   * SESSION_DATA_LIMITS. In the same atomic step as the write, a user session first destroys
+   * `options.replaces` when that is a session of the same user (a re-login), then applies
+   * `options.sessionsPerUser` to the user's live sessions (expired, destroyed and revoked ones do
+   * not count; a store may count per slot tag, as the Redis store does): with `'evict-oldest'`, the oldest (by creation) beyond
+   * the limit are destroyed, refresh family and all, and their handles are reported in
+   * `evicted`; with `'refuse'`, nothing is stored and the answer is 'refused'. Anonymous
+   * sessions are never refused and evict nothing. Default options: DEFAULT_CREATE_OPTIONS.
    */
-  create(ref: SessionRef, record: SessionRecord, ttlMs: number, options?: CreateOptions): Promise<void>;
+  create(ref: SessionRef, record: SessionRecord, ttlMs: number, options?: CreateOptions): Promise<CreateResult>;
 
   /**
    * Writes only the fields in `patch`, leaving every other field as it is, so concurrent
@@ -194,19 +198,25 @@ export interface SessionStore {
 export const SessionStore = Symbol('SessionStore');
 
 /**
- * How many sessions one user may hold, and what a login past that does. Only `'evict-oldest'`
- * for now: the user's oldest sessions (by creation) end, so one account cannot fill a store.
+ * How many sessions one user may hold, and what a login past that does: `'evict-oldest'` ends
+ * the user's oldest sessions (by creation), so one account cannot fill a store; `'refuse'`
+ * refuses the new one and keeps the others.
  */
 export interface SessionsPerUserLimit {
   limit: number;
-  onLimit: 'evict-oldest';
+  onLimit: 'evict-oldest' | 'refuse';
 }
 
 export interface CreateOptions {
   sessionsPerUser: SessionsPerUserLimit;
+  /** The session this one replaces (the one presented at login): destroyed first, so it does not count against the limit. */
+  replaces?: SessionRef;
 }
 
-/** Every user's bound until it becomes a module option (`maxSessionsPerUser`). */
+/** What `create` did: stored the session (with the handles of the user's sessions it evicted), or refused it at the limit. */
+export type CreateResult = { outcome: 'created'; evicted: string[] } | { outcome: 'refused' };
+
+/** The `maxSessionsPerUser` option's default. */
 export const DEFAULT_SESSIONS_PER_USER: SessionsPerUserLimit = { limit: 100, onLimit: 'evict-oldest' };
 
 export const DEFAULT_CREATE_OPTIONS: CreateOptions = { sessionsPerUser: DEFAULT_SESSIONS_PER_USER };

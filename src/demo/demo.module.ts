@@ -3,6 +3,7 @@ import { SessionModule } from '../nest/session.module.js';
 import type { DemoConfig } from './demo-config.js';
 import { demoSignedRequests, readSignedRequestKeys } from './demo-signed.js';
 import { DemoController } from './demo.controller.js';
+import { DemoCounterController } from './demo-counter.controller.js';
 import type { DemoUsers } from './demo-users.js';
 
 @Module({})
@@ -20,7 +21,7 @@ export class DemoModule {
         }),
         ...signed.imports,
       ],
-      controllers: [DemoController, ...signed.controllers],
+      controllers: [DemoController, DemoCounterController, ...signed.controllers],
     };
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { userIdOf, type AuthUser } from '../core/auth-user.js';
 import { InvalidSessionError } from '../core/errors.js';
 import type { Session } from '../core/session.js';
+import type { HeldLock, SessionLockOptions } from '../core/session-lock.js';
 import { SessionManager, type SessionInfo } from '../core/session-manager.js';
 import type { TokenPair } from '../core/jwt/token-issuer.js';
 import { requestFacts, responseSink } from './http-adapter.js';
@@ -64,6 +65,24 @@ export class AuthService {
     await this.manager.load(session);
     const revoked = await this.manager.revokeAllSessions(userIdOf(user), { exceptHandle: session.id ?? undefined });
     return { revoked, tokens: await this.manager.rotate(session) };
+  }
+
+  /**
+   * Runs `fn` under the session's lock `name` (a Redis `SET NX PX` with a random owner, released
+   * by compare-and-delete), for a read-modify-write of session data that concurrent requests must
+   * not interleave: inside `fn`, `session` holds data read after the lock was taken, and what `fn`
+   * sets is saved before the lock is released. Waits up to `waitMs` (default 2000) with jittered
+   * retries, then fails with SessionLockTimeoutError (409). The lock expires after `leaseMs`
+   * (default 5000) unless `fn` calls `lease.renew()`; a handler that outlives it loses its writes
+   * (SessionLockLostError, 409). See SessionManager.withLock.
+   */
+  withSessionLock<T>(
+    session: Session,
+    name: string,
+    fn: (session: Session, lease: HeldLock) => T | Promise<T>,
+    options?: SessionLockOptions,
+  ): Promise<T> {
+    return this.manager.withLock(session, name, fn, options);
   }
 
   /** The sessions of the session's user, newest activity first, the current one flagged. */

@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { SessionRef, UserRef } from '../core/session-token.js';
 import type { MemoryStoreOptions } from '../core/store-options.js';
 import { SessionDataTooLargeError } from '../core/errors.js';
+import type { SessionLocks } from '../core/session-locks.js';
+import { MemoryLockTable } from './memory-session-locks.js';
 import {
   DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
@@ -12,6 +14,7 @@ import {
   type ClosableSessionStore,
   type RefreshGrace,
   type CreateOptions,
+  type CreateResult,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -37,11 +40,12 @@ interface Entry {
  * maxSessions (least recently used first), so one account can displace at most its own bound of
  * other sessions.
  */
-export class MemorySessionStore implements ClosableSessionStore {
+export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
   private readonly sessions = new Map<string, Entry>();
   /** userId → (handle → session key): the per-user index. */
   private readonly users = new Map<string, Map<string, string>>();
   private readonly maxSessions: number;
+  private readonly locks = new MemoryLockTable();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemorySessionStoreOptions = {}) {
@@ -110,16 +114,26 @@ export class MemorySessionStore implements ClosableSessionStore {
     return copy(entry.record);
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<CreateResult> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const key = keyOf(ref);
+    const now = Date.now();
+    let evicted: string[] = [];
+    // The user's own bound first, so one account displaces others only while under it. Nothing
+    // awaits between here and the write, so concurrent creates cannot pass the bound together.
+    if (record.userId !== null) {
+      const replaced = options.replaces && this.live(keyOf(options.replaces), now);
+      if (replaced && replaced.record.userId === record.userId) this.remove(keyOf(options.replaces!));
+      const { limit, onLimit } = options.sessionsPerUser;
+      if (onLimit === 'refuse' && this.pruneIndexOf(record.userId, now) >= limit) return { outcome: 'refused' };
+      evicted = this.evictOldestOfUser(record.userId, limit - 1, now);
+    }
     this.remove(key);
-    // The user's own bound first, so one account displaces others only while under it.
-    if (record.userId !== null) this.evictOldestOfUser(record.userId, options.sessionsPerUser.limit - 1);
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
-    const expiresAt = Math.min(Date.now() + ttlMs, record.absoluteExpiresAt);
+    const expiresAt = Math.min(now + ttlMs, record.absoluteExpiresAt);
     this.sessions.set(key, { record: copy(record), expiresAt, consumedRefresh: [] });
     if (record.userId !== null) this.indexOf(record.userId, true).set(record.handle, key);
+    return { outcome: 'created', evicted };
   }
 
   async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
@@ -188,6 +202,18 @@ export class MemorySessionStore implements ClosableSessionStore {
     clearInterval(this.sweeper);
   }
 
+  async acquireLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.locks.acquire(lockKeyOf(ref, name), owner, leaseMs, Date.now());
+  }
+
+  async renewLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.locks.renew(lockKeyOf(ref, name), owner, leaseMs, Date.now());
+  }
+
+  async releaseLock(ref: SessionRef, name: string, owner: string): Promise<void> {
+    this.locks.release(lockKeyOf(ref, name), owner);
+  }
+
   /** Slides the idle expiry: never shorter than it was, never past the absolute deadline. */
   private slide(entry: Entry, { now, idleTimeoutMs, cookieIdleTimeoutMs }: TouchPolicy): void {
     // Token use is the cookie's activity only while the cookie lives (TouchPolicy.cookieIdleTimeoutMs).
@@ -229,6 +255,7 @@ export class MemorySessionStore implements ClosableSessionStore {
 
   private sweep(now: number): void {
     for (const key of [...this.sessions.keys()]) this.live(key, now);
+    this.locks.sweep(now);
   }
 
   /**
@@ -250,15 +277,26 @@ export class MemorySessionStore implements ClosableSessionStore {
     this.sessions.set(key, entry);
   }
 
-  /** Destroys a user's oldest sessions (the index is in creation order) until `keep` are left. */
-  private evictOldestOfUser(userId: string, keep: number): void {
+  /** Drops index entries of sessions that are gone; how many live sessions the user has. */
+  private pruneIndexOf(userId: string, now: number): number {
+    const index = this.indexOf(userId, false);
+    if (!index) return 0;
+    for (const [handle, key] of [...index]) if (!this.live(key, now)) index.delete(handle);
+    return index.size;
+  }
+
+  /** Destroys a user's oldest live sessions (the index is in creation order) until `keep` are left; their handles. */
+  private evictOldestOfUser(userId: string, keep: number, now: number): string[] {
+    const evicted: string[] = [];
+    this.pruneIndexOf(userId, now);
     const index = this.indexOf(userId, false);
     while (index && index.size > Math.max(0, keep)) {
-      const oldest = index.values().next().value;
-      if (oldest === undefined) return;
-      if (this.sessions.has(oldest)) this.remove(oldest);
-      else index.delete(index.keys().next().value!);
+      const [handle, key] = index.entries().next().value!;
+      index.delete(handle);
+      this.remove(key);
+      evicted.push(handle);
     }
+    return evicted;
   }
 }
 
@@ -270,6 +308,10 @@ function passesIdleRule(record: SessionRecord, touch: TouchPolicy): boolean {
 
 function keyOf(ref: SessionRef): string {
   return `${ref.tag}:${ref.digest}`;
+}
+
+function lockKeyOf(ref: SessionRef, name: string): string {
+  return `${keyOf(ref)}:${name}`;
 }
 
 /** Whether a session key lives under the user's slot tag: user operations see one tag at a time, as in Redis. */

@@ -13,6 +13,7 @@ import {
   type SessionRef,
 } from '../../src/core/session-token.js';
 import { ownerOf, slotTagOf } from './user-refs.js';
+import { isLockable, type LockableSessionStore } from '../../src/core/session-locks.js';
 import type {
   RefreshRotation,
   RefreshState,
@@ -609,6 +610,92 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         expect(await store.read(other.ref, peek())).toEqual(other.record);
       });
 
+      const refusing = (limit: number) => ({ sessionsPerUser: { limit, onLimit: 'refuse' as const } });
+
+      it('create reports the handles of the sessions it evicted, oldest first, and none while under the limit', async () => {
+        const userId = uniqueUserId();
+        const records: SessionRecord[] = [];
+        const evicted: string[][] = [];
+        for (let i = 0; i < 5; i++) {
+          const record = makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i });
+          const result = await store.create(userRef(userId), record, HOUR, bound(3));
+          if (result.outcome !== 'created') throw new Error(`create answered ${result.outcome}`);
+          evicted.push(result.evicted);
+          records.push(record);
+        }
+
+        expect(evicted).toEqual([[], [], [], [records[0].handle], [records[1].handle]]);
+        expect(await store.create(anonymousRef(), makeRecord(null), HOUR, bound(1))).toEqual({ outcome: 'created', evicted: [] });
+      });
+
+      it("with 'refuse', a session past the limit is not stored and the user's others stay", async () => {
+        const userId = uniqueUserId();
+        const kept = await Promise.all([0, 1, 2].map(() => createUserSession(userId, {}, HOUR)));
+        const refused = { ref: userRef(userId), record: makeRecord(userId) };
+
+        expect(await store.create(refused.ref, refused.record, HOUR, refusing(3))).toEqual({ outcome: 'refused' });
+
+        expect(await store.read(refused.ref, peek())).toBeNull();
+        for (const { ref } of kept) expect(await store.read(ref, peek())).not.toBeNull();
+        expect(handlesOf(await store.listByUser(ownerOf(userId)))).toEqual(handlesOf(kept.map(({ record }) => record)));
+        expect((await store.create(anonymousRef(), makeRecord(null), HOUR, refusing(1))).outcome).toBe('created');
+      });
+
+      it('only live sessions count: destroyed, idle-expired and revoked ones leave room', async () => {
+        const userId = uniqueUserId();
+        const expiring = await createUserSession(userId, {}, 50);
+        const destroyed = await createUserSession(userId);
+        await store.destroy(destroyed.ref);
+        await sleep(150);
+
+        expect((await store.create(userRef(userId), makeRecord(userId), HOUR, refusing(2))).outcome).toBe('created');
+        expect((await store.create(userRef(userId), makeRecord(userId), HOUR, refusing(2))).outcome).toBe('created');
+        expect((await store.create(userRef(userId), makeRecord(userId), HOUR, refusing(2))).outcome).toBe('refused');
+        expect(await store.read(expiring.ref, peek())).toBeNull();
+
+        await store.destroyByUser(ownerOf(userId));
+        expect((await store.create(userRef(userId), makeRecord(userId), HOUR, refusing(2))).outcome).toBe('created');
+        const evicting = await store.create(userRef(userId), makeRecord(userId), HOUR, bound(2));
+        expect(evicting).toEqual({ outcome: 'created', evicted: [] });
+      });
+
+      it("`replaces` destroys the user's own replaced session in the same step, so a re-login is not refused", async () => {
+        const userId = uniqueUserId();
+        const first = await createUserSession(userId);
+        const second = await createUserSession(userId);
+        const stranger = await createUserSession(uniqueUserId());
+        const relogin = userRef(userId);
+
+        expect(await store.create(relogin, makeRecord(userId), HOUR, { ...refusing(2), replaces: first.ref })).toEqual({
+          outcome: 'created',
+          evicted: [],
+        });
+
+        expect(await store.read(first.ref, peek())).toBeNull();
+        expect(await store.read(second.ref, peek())).not.toBeNull();
+        expect(await store.read(relogin, peek())).not.toBeNull();
+        // Another user's session is never destroyed through `replaces`.
+        expect((await store.create(userRef(userId), makeRecord(userId), HOUR, { ...bound(10), replaces: stranger.ref })).outcome).toBe('created');
+        expect(await store.read(stranger.ref, peek())).toEqual(stranger.record);
+      });
+
+      it('50 concurrent creates of one user with limit 3 leave exactly 3 live sessions, and with refuse exactly 3 are created', async () => {
+        for (const onLimit of ['evict-oldest', 'refuse'] as const) {
+          const userId = uniqueUserId();
+          const refs = Array.from({ length: 50 }, () => userRef(userId));
+          const options = { sessionsPerUser: { limit: 3, onLimit } };
+
+          const results = await Promise.all(refs.map((ref) => store.create(ref, makeRecord(userId), HOUR, options)));
+
+          const live = (await Promise.all(refs.map((ref) => store.read(ref, peek())))).filter((record) => record !== null);
+          expect(live).toHaveLength(3);
+          expect(await store.listByUser(ownerOf(userId))).toHaveLength(3);
+          const created = results.filter((result) => result.outcome === 'created');
+          if (onLimit === 'refuse') expect(created).toHaveLength(3);
+          else expect(created.flatMap((result) => (result.outcome === 'created' ? result.evicted : []))).toHaveLength(47);
+        }
+      });
+
       it('without options every user is bounded by DEFAULT_SESSIONS_PER_USER (100): the 101st session ends the first', async () => {
         const userId = uniqueUserId();
         const refs: SessionRef[] = [];
@@ -655,6 +742,70 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
 
         expect(await store.read(refs[37], peek())).toEqual(kept);
         expect(await store.listByUser(ownerOf(userId))).toEqual([kept]);
+      });
+    });
+
+    describe('session locks (the optional SessionLocks capability)', () => {
+      function lockable(): LockableSessionStore {
+        if (!isLockable(store)) throw new Error('this store does not implement SessionLocks');
+        return store;
+      }
+
+      it('a lock is taken by one owner at a time, and only its owner releases it', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+
+        expect(await locks.acquireLock(ref, 'counter', 'owner-a', HOUR)).toBe(true);
+        expect(await locks.acquireLock(ref, 'counter', 'owner-b', HOUR)).toBe(false);
+        await locks.releaseLock(ref, 'counter', 'owner-b');
+        expect(await locks.acquireLock(ref, 'counter', 'owner-b', HOUR)).toBe(false);
+
+        await locks.releaseLock(ref, 'counter', 'owner-a');
+        expect(await locks.acquireLock(ref, 'counter', 'owner-b', HOUR)).toBe(true);
+        await locks.releaseLock(anonymousRef(), 'never-taken', 'owner-c');
+      });
+
+      it('locks are per session and per name', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+        expect(await locks.acquireLock(ref, 'counter', 'owner-a', HOUR)).toBe(true);
+
+        expect(await locks.acquireLock(ref, 'cart', 'owner-b', HOUR)).toBe(true);
+        expect(await locks.acquireLock(userRef(uniqueUserId()), 'counter', 'owner-c', HOUR)).toBe(true);
+      });
+
+      it('a lease that ran out frees the lock; the first owner can then neither renew nor release the next owner\'s lock', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+        expect(await locks.acquireLock(ref, 'counter', 'first', 50)).toBe(true);
+        await sleep(150);
+
+        expect(await locks.acquireLock(ref, 'counter', 'second', HOUR)).toBe(true);
+        expect(await locks.renewLock(ref, 'counter', 'first', HOUR)).toBe(false);
+        await locks.releaseLock(ref, 'counter', 'first');
+
+        expect(await locks.acquireLock(ref, 'counter', 'third', HOUR)).toBe(false);
+        expect(await locks.renewLock(ref, 'counter', 'second', HOUR)).toBe(true);
+      });
+
+      it('renewal extends the lease: a 200 ms lock renewed after 120 ms is still held 150 ms later', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+        expect(await locks.acquireLock(ref, 'counter', 'owner', 200)).toBe(true);
+        await sleep(120);
+        expect(await locks.renewLock(ref, 'counter', 'owner', 300)).toBe(true);
+        await sleep(150);
+
+        expect(await locks.acquireLock(ref, 'counter', 'other', HOUR)).toBe(false);
+      });
+
+      it('of 50 concurrent attempts on one free lock exactly one succeeds', async () => {
+        const locks = lockable();
+        const ref = userRef(uniqueUserId());
+
+        const taken = await Promise.all(Array.from({ length: 50 }, (_, i) => locks.acquireLock(ref, 'counter', `owner-${i}`, HOUR)));
+
+        expect(taken.filter(Boolean)).toHaveLength(1);
       });
     });
 

@@ -17,6 +17,8 @@ import {
   type RedisScript,
 } from './redis-scripts.js';
 import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS, ROTATE_REFRESH } from './refresh-scripts.js';
+import { LOCK_SCRIPTS, RELEASE_LOCK, RENEW_LOCK } from './redis-lock-scripts.js';
+import type { SessionLocks } from '../../core/session-locks.js';
 import {
   DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
@@ -27,6 +29,7 @@ import {
   type ClosableSessionStore,
   type RefreshGrace,
   type CreateOptions,
+  type CreateResult,
   type RefreshRotation,
   type RefreshState,
   type SessionPatch,
@@ -56,7 +59,7 @@ type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>
  * trip (read and idle-slide in one script); writes send only changed fields; a user's sessions
  * and their index share a hash tag so every script stays in one cluster slot.
  */
-export class RedisSessionStore implements ClosableSessionStore {
+export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   readonly client: Redis | Cluster;
   private readonly ownsClient!: boolean;
   readonly keyPrefix: string;
@@ -73,7 +76,7 @@ export class RedisSessionStore implements ClosableSessionStore {
     }
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
-    for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS]) {
+    for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS, ...LOCK_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
     const onWarning = collaborators.onWarning ?? ((message: string) => process.emitWarning(message, 'SessionStoreWarning'));
@@ -93,10 +96,12 @@ export class RedisSessionStore implements ClosableSessionStore {
     return flat ? fieldsToRecord(flat) : null;
   }
 
-  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<void> {
+  async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<CreateResult> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
-    await this.run('create', CREATE, [
+    // Only a session under the same slot tag can be in this index (and in this script's slot).
+    const replaces = options.replaces?.tag === ref.tag ? options.replaces.digest : '';
+    const [outcome, evicted] = (await this.run('create', CREATE, [
       this.sessionKey(ref),
       this.indexKey(ref.tag),
       this.epochKey(ref.tag),
@@ -107,8 +112,12 @@ export class RedisSessionStore implements ClosableSessionStore {
       options.sessionsPerUser.limit,
       this.sessionKey({ tag: ref.tag, digest: '' }),
       randomToken(EPOCH_BYTES),
+      options.sessionsPerUser.onLimit,
+      replaces,
+      record.userId ?? '',
       ...recordToFields(record),
-    ]);
+    ])) as [string, string[] | undefined];
+    return outcome === 'refused' ? { outcome } : { outcome: 'created', evicted: evicted ?? [] };
   }
 
   async update(ref: SessionRef, patch: SessionPatch): Promise<boolean> {
@@ -230,6 +239,18 @@ export class RedisSessionStore implements ClosableSessionStore {
     if (this.ownsClient) await closeOwnedClient(this.client);
   }
 
+  async acquireLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.guard('lock', this.client.set(this.lockKey(ref, name), owner, 'PX', leaseMs, 'NX'))) === 'OK';
+  }
+
+  async renewLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.run('lock', RENEW_LOCK, [this.lockKey(ref, name), owner, leaseMs])) === 1;
+  }
+
+  async releaseLock(ref: SessionRef, name: string, owner: string): Promise<void> {
+    await this.run('unlock', RELEASE_LOCK, [this.lockKey(ref, name), owner]);
+  }
+
   private destroyEntries(userId: string, indexKey: string, entries: IndexEntry[]): Promise<number> {
     return this.run('destroy', DESTROY, [
       entries.length + 1,
@@ -275,6 +296,11 @@ export class RedisSessionStore implements ClosableSessionStore {
 
   private sessionKey(ref: SessionRef): string {
     return `${this.keyPrefix}{${ref.tag}}:s:${ref.digest}`;
+  }
+
+  /** A session lock (redis-lock-scripts.ts): under the session's {tag}, so in its slot. */
+  private lockKey(ref: SessionRef, name: string): string {
+    return `${this.keyPrefix}{${ref.tag}}:l:${ref.digest}:${name}`;
   }
 
   private indexKey(tag: string): string {

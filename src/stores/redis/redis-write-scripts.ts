@@ -5,12 +5,17 @@ import { REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 /**
  * KEYS: session, index, the user's epoch. ARGV: ttlMs, now, indexMember ('' when anonymous),
  * absoluteDeadline, sessionsPerUser limit, the key prefix of the user's sessions
- * (`<prefix>{tag}:s:`), a fresh epoch, then field/value pairs. Creates the session, expiring at
- * the earlier of ttl and deadline. A user's session copies the user's epoch (starting it with the
- * fresh one if there is none) and is indexed; index and epoch live at least until its deadline.
- * Entries past their absolute deadline are pruned on the way, and the user's oldest sessions
- * (lowest deadline, i.e. created first) beyond the limit are destroyed. Their keys are built here
- * from the prefix: they carry the same {tag}, so the same slot.
+ * (`<prefix>{tag}:s:`), a fresh epoch, onLimit ('evict-oldest' or 'refuse'), the digest of the
+ * session this one replaces ('' for none), the user id, then field/value pairs. Creates the
+ * session, expiring at the earlier of ttl and deadline, and answers {'created', evicted handles}
+ * or {'refused'}. A user's session first destroys the replaced session if it is the same user's,
+ * then counts the user's live sessions: index entries past their deadline, whose session is gone
+ * (idle expiry leaves the entry) or revoked by the epoch are dropped on the way, so only live
+ * sessions count. At the limit, 'refuse' stores nothing; otherwise the oldest (lowest deadline,
+ * i.e. created first) beyond the limit are destroyed. The new session copies the user's epoch
+ * (starting it with the fresh one if there is none) and is indexed; index and epoch live at least
+ * until its deadline. Session keys are built here from the prefix: they carry the same {tag}, so
+ * the same slot.
  */
 export const CREATE: RedisScript = {
   name: 'sessionAuthCreate',
@@ -18,35 +23,57 @@ export const CREATE: RedisScript = {
   lua: `
 local now = tonumber(ARGV[2])
 local deadline = tonumber(ARGV[4])
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
-redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
-if ARGV[3] ~= '' then
-  local epoch = redis.call('GET', KEYS[3])
-  if not epoch then
-    epoch = ARGV[7]
-    redis.call('SET', KEYS[3], epoch, 'PX', math.max(1, deadline - now))
-  end
-  redis.call('HSET', KEYS[1], 'g', epoch)
-  if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[3], deadline - now) end
-  redis.call('ZADD', KEYS[2], deadline, ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
-  if excess > 0 then
-    for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
-      if excess > 0 and member ~= ARGV[3] then
-        local digest = string.match(member, '^[^.]*%.(.+)$')
-        if digest then redis.call('DEL', ARGV[6] .. digest) end
-        redis.call('ZREM', KEYS[2], member)
-        excess = excess - 1
-      end
-    end
-  end
-  if redis.call('PTTL', KEYS[2]) < deadline - now then
-    redis.call('PEXPIRE', KEYS[2], deadline - now)
+local prefix = ARGV[6]
+local function write()
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], unpack(ARGV, 11))
+  redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
+end
+if ARGV[3] == '' then
+  write()
+  return {'created', {}}
+end
+if ARGV[9] ~= '' then
+  local replaced = redis.call('HMGET', prefix .. ARGV[9], 'u', 'h')
+  if replaced[1] == ARGV[10] and replaced[2] then
+    redis.call('DEL', prefix .. ARGV[9])
+    redis.call('ZREM', KEYS[2], replaced[2] .. '.' .. ARGV[9])
   end
 end
-return 1
+local epoch = redis.call('GET', KEYS[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local live = {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local digest = string.match(member, '^[^.]*%.(.+)$')
+  local alive = false
+  if digest and redis.call('EXISTS', prefix .. digest) == 1 then
+    local sessionEpoch = redis.call('HGET', prefix .. digest, 'g')
+    alive = not sessionEpoch or sessionEpoch == '' or sessionEpoch == epoch
+    if not alive then redis.call('DEL', prefix .. digest) end
+  end
+  if alive then live[#live + 1] = member else redis.call('ZREM', KEYS[2], member) end
+end
+local limit = tonumber(ARGV[5])
+if ARGV[8] == 'refuse' and #live >= limit then return {'refused'} end
+write()
+if not epoch then
+  epoch = ARGV[7]
+  redis.call('SET', KEYS[3], epoch, 'PX', math.max(1, deadline - now))
+end
+redis.call('HSET', KEYS[1], 'g', epoch)
+if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[3], deadline - now) end
+redis.call('ZADD', KEYS[2], deadline, ARGV[3])
+local evicted = {}
+for i = 1, #live + 1 - limit do
+  local handle, digest = string.match(live[i], '^([^.]*)%.(.+)$')
+  redis.call('DEL', prefix .. digest)
+  redis.call('ZREM', KEYS[2], live[i])
+  evicted[#evicted + 1] = handle
+end
+if redis.call('PTTL', KEYS[2]) < deadline - now then
+  redis.call('PEXPIRE', KEYS[2], deadline - now)
+end
+return {'created', evicted}
 `,
 };
 
