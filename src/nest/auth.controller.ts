@@ -10,30 +10,50 @@ import {
   Post,
   Req,
   Res,
+  UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
 import type { TokenPair } from '../core/jwt/token-issuer.js';
 import type { AuthUser } from '../core/auth-user.js';
+import type { CsrfTokens } from '../core/csrf-token.js';
 import type { Session } from '../core/session.js';
 import type { SessionInfo } from '../core/session-manager.js';
 import { AuthService } from './auth.service.js';
 import { CurrentSession, CurrentUser, Public } from './decorators.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
-import { SameSiteGuard } from './guards/same-site.guard.js';
+import { CsrfGuard } from './guards/csrf.guard.js';
+import { CSRF_TOKENS } from './session.constants.js';
 
 /** The built-in routes, mounted when SessionModule is given `routes`. See the README for the answers. */
 export class AuthController {
-  constructor(@Inject(AuthService) private readonly auth: AuthService) {}
+  constructor(
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(CSRF_TOKENS) private readonly csrfTokens: CsrfTokens | null,
+  ) {}
 
   @Public()
   @UseGuards(LocalAuthGuard)
   @Post('login')
   @HttpCode(200)
-  async login(@CurrentUser() user: AuthUser, @CurrentSession() session: Session): Promise<{ user: AuthUser } & Partial<TokenPair>> {
+  async login(
+    @CurrentUser() user: AuthUser,
+    @CurrentSession() session: Session,
+  ): Promise<{ user: AuthUser; csrfToken?: string } & Partial<TokenPair>> {
     const tokens = await this.auth.login(session, user);
+    const csrfToken = this.csrfTokenOf(session);
     // The user as stored (id, roles, userFields), not whatever validateUser returned.
-    return { user: session.authenticatedUser ?? user, ...withoutEmptyRefreshToken(tokens) };
+    return { user: session.authenticatedUser ?? user, ...withoutEmptyRefreshToken(tokens), ...(csrfToken !== null && { csrfToken }) };
+  }
+
+  /** The session's CSRF token (`csrf.token`); 404 when the token is off, 401 without a session cookie. */
+  @Public()
+  @Get('csrf')
+  csrf(@CurrentSession() session: Session): { token: string } {
+    if (this.csrfTokens === null) throw new NotFoundException('CSRF tokens are off: turn them on with csrf: { token: true }.');
+    const token = this.csrfTokenOf(session);
+    if (token === null) throw new UnauthorizedException('No session cookie: there is no session to bind a CSRF token to.');
+    return { token };
   }
 
   @Public()
@@ -49,7 +69,7 @@ export class AuthController {
 
   /** Public so that a client whose session already expired can still clear its cookie; never from another site. */
   @Public()
-  @UseGuards(SameSiteGuard)
+  @UseGuards(CsrfGuard)
   @Post('logout')
   @HttpCode(204)
   async logout(@CurrentSession() session: Session, @Body() body: unknown): Promise<void> {
@@ -84,6 +104,12 @@ export class AuthController {
   @HttpCode(204)
   async logoutAll(@CurrentSession() session: Session): Promise<void> {
     await this.auth.logoutAll(session);
+  }
+
+  /** Only cookie sessions have one: bearer requests need no CSRF token. */
+  private csrfTokenOf(session: Session): string | null {
+    if (this.csrfTokens === null || session.via !== 'cookie' || session.ref === null) return null;
+    return this.csrfTokens.issue(session.ref);
   }
 }
 

@@ -18,10 +18,12 @@ import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { SessionGuard } from './guards/session.guard.js';
 import { LocalStrategy } from './local.strategy.js';
+import { CsrfTokens } from '../core/csrf-token.js';
+import { CsrfGuard } from './guards/csrf.guard.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
-import { AUTH_EVENTS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 
 const logger = new Logger('SessionModule');
@@ -119,6 +121,11 @@ export const sessionProviders: Provider[] = [
     },
     inject: [RESOLVED_SESSION_OPTIONS, SessionStore, StoreAvailability],
   },
+  {
+    provide: CSRF_TOKENS,
+    useFactory: (options: ResolvedSessionOptions) => (options.csrf?.token ? new CsrfTokens(options.secrets) : null),
+    inject: [RESOLVED_SESSION_OPTIONS],
+  },
   RequestSessions,
   AuthService,
   LocalStrategy,
@@ -127,6 +134,7 @@ export const sessionProviders: Provider[] = [
   AuthenticatedGuard,
   LocalAuthGuard,
   RolesGuard,
+  CsrfGuard,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
 ];
 
@@ -135,8 +143,14 @@ export const sessionExports = [
   RESOLVED_SESSION_OPTIONS,
   LOGIN_THROTTLE,
   AUTH_EVENTS,
+  CSRF_TOKENS,
   SessionStore,
   SessionManager,
+  {
+    provide: CSRF_TOKENS,
+    useFactory: (options: ResolvedSessionOptions) => (options.csrf?.token ? new CsrfTokens(options.secrets) : null),
+    inject: [RESOLVED_SESSION_OPTIONS],
+  },
   RequestSessions,
   AuthService,
   SessionGuard,
@@ -144,4 +158,5 @@ export const sessionExports = [
   AuthenticatedGuard,
   LocalAuthGuard,
   RolesGuard,
+  CsrfGuard,
 ];
