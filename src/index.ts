@@ -28,6 +28,7 @@ export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/mem
 export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis/redis-session-store.js';
 export {
   SessionStore,
+  type PasswordProof,
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,
@@ -37,6 +38,7 @@ export { AuthService } from './nest/auth.service.js';
 export { CurrentSession, CurrentUser, Public, Roles } from './nest/decorators.js';
 export { AuthenticatedGuard } from './nest/guards/authenticated.guard.js';
 export { CsrfGuard, CsrfProtected } from './nest/guards/csrf.guard.js';
+export { FreshLoginGuard, REAUTHENTICATION_REQUIRED, RequireFreshLogin } from './nest/guards/fresh-login.guard.js';
 export { JwtGuard } from './nest/guards/jwt.guard.js';
 export { JwksController } from './nest/jwks.controller.js';
 export { LocalAuthGuard } from './nest/guards/local-auth.guard.js';

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Delete,
@@ -17,19 +18,23 @@ import type { TokenPair } from '../core/jwt/token-issuer.js';
 import type { AuthUser } from '../core/auth-user.js';
 import type { CsrfTokens } from '../core/csrf-token.js';
 import type { Session } from '../core/session.js';
-import type { SessionInfo } from '../core/session-manager.js';
 import { AuthService } from './auth.service.js';
 import { CurrentSession, CurrentUser, Public } from './decorators.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { CsrfGuard } from './guards/csrf.guard.js';
-import { CSRF_TOKENS } from './session.constants.js';
+import { CSRF_TOKENS, LOGIN_THROTTLE } from './session.constants.js';
+import { toHttpError } from './http-errors.js';
+import type { LoginThrottle } from '../core/login-throttle.js';
+import { SessionManager, type SessionInfo } from '../core/session-manager.js';
 
 /** The built-in routes, mounted when SessionModule is given `routes`. See the README for the answers. */
 export class AuthController {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(CSRF_TOKENS) private readonly csrfTokens: CsrfTokens | null,
+    @Inject(SessionManager) private readonly manager: SessionManager,
+    @Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null,
   ) {}
 
   @Public()
@@ -106,12 +111,43 @@ export class AuthController {
     await this.auth.logoutAll(session);
   }
 
+  /**
+   * Renews the password proof for `@RequireFreshLogin()` routes: 204, 401 for a wrong password,
+   * 400 for a malformed body, 429 when throttled (the login's counters, under the login's username).
+   */
+  @UseGuards(AuthenticatedGuard)
+  @Post('confirm-password')
+  @HttpCode(204)
+  async confirmPassword(
+    @CurrentSession() session: Session,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: object,
+  ): Promise<void> {
+    const password = typeof body === 'object' && body !== null ? (body as { password?: unknown }).password : undefined;
+    if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+      throw new BadRequestException(`Send a JSON body {"password": string}, 1 to ${MAX_PASSWORD_LENGTH} characters.`);
+    }
+    let confirmed: boolean;
+    try {
+      await this.manager.load(session);
+      const account = session.record?.passwordProof?.username ?? `id:${session.record?.userId ?? ''}`;
+      await this.throttle?.attempt(account, session.request.ip);
+      confirmed = await this.auth.confirmPassword(session, password);
+      if (confirmed) await this.throttle?.succeeded(account, session.request.ip);
+    } catch (error) {
+      throw toHttpError(error, response);
+    }
+    if (!confirmed) throw new UnauthorizedException('Invalid password.');
+  }
+
   /** Only cookie sessions have one: bearer requests need no CSRF token. */
   private csrfTokenOf(session: Session): string | null {
     if (this.csrfTokens === null || session.via !== 'cookie' || session.ref === null) return null;
     return this.csrfTokens.issue(session.ref);
   }
 }
+
+const MAX_PASSWORD_LENGTH = 1024;
 
 function refreshTokenOf(body: unknown): unknown {
   return typeof body === 'object' && body !== null ? (body as { refreshToken?: unknown }).refreshToken : undefined;

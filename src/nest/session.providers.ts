@@ -20,6 +20,7 @@ import { SessionGuard } from './guards/session.guard.js';
 import { LocalStrategy } from './local.strategy.js';
 import { CsrfTokens } from '../core/csrf-token.js';
 import { CsrfGuard } from './guards/csrf.guard.js';
+import { FreshLoginGuard } from './guards/fresh-login.guard.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
@@ -135,6 +136,7 @@ export const sessionProviders: Provider[] = [
   LocalAuthGuard,
   RolesGuard,
   CsrfGuard,
+  FreshLoginGuard,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
 ];
 
@@ -159,4 +161,5 @@ export const sessionExports = [
   LocalAuthGuard,
   RolesGuard,
   CsrfGuard,
+  FreshLoginGuard,
 ];

@@ -135,6 +135,7 @@ export class MemorySessionStore implements ClosableSessionStore {
     entry.record.data = data;
     if (patch.user !== undefined) entry.record.user = patch.user;
     if (patch.refresh !== undefined) entry.record.refresh = { ...patch.refresh };
+    if (patch.passwordProof !== undefined) entry.record.passwordProof = { ...patch.passwordProof };
     return true;
   }
 

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
+import { RequestSessions } from '../request-sessions.js';
 import { AUTH_EVENTS, LOCAL_STRATEGY_NAME, LOGIN_THROTTLE, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
@@ -24,6 +25,7 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     @Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     @Inject(AUTH_EVENTS) private readonly emit: AuthEventListener,
+    @Inject(RequestSessions) private readonly sessions: RequestSessions,
   ) {
     super();
   }
@@ -62,6 +64,8 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     }
     try {
       await this.throttle?.succeeded(body.username, ip);
+      // The login records a password proof under this name, so that confirmPassword can ask again.
+      (await this.sessions.load(context)).loginName = body.username;
     } catch (error) {
       throw toHttpError(error, http.getResponse());
     }
