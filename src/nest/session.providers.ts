@@ -1,5 +1,5 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
@@ -23,6 +23,7 @@ import { CsrfGuard } from './guards/csrf.guard.js';
 import { FreshLoginGuard } from './guards/fresh-login.guard.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
+import { eventBusPublisher } from './event-bus.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
 import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
@@ -85,8 +86,9 @@ export const sessionProviders: Provider[] = [
   NestJwsEngine,
   {
     provide: AUTH_EVENTS,
-    useFactory: (options: ResolvedSessionOptions): AuthEventListener => {
+    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef): Promise<AuthEventListener> => {
       const listener = options.onAuthEvent ?? logAuthEvent;
+      const publish = await eventBusPublisher(moduleRef);
       // A failing listener must not turn a finished login or logout into a 500.
       return (event) => {
         try {
@@ -94,9 +96,10 @@ export const sessionProviders: Provider[] = [
         } catch (error) {
           eventLogger.error(`onAuthEvent threw on ${event.type}: ${(error as Error).message}`);
         }
+        publish?.(event);
       };
     },
-    inject: [RESOLVED_SESSION_OPTIONS],
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
   },
   {
     provide: SessionManager,
