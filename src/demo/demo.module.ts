@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { SessionModule } from '../nest/session.module.js';
 import type { DemoConfig } from './demo-config.js';
 import { DemoController } from './demo.controller.js';
+import { demoFreshController } from './demo-fresh.controller.js';
 import type { DemoUsers } from './demo-users.js';
 
 @Module({})
@@ -17,7 +18,7 @@ export class DemoModule {
           routes: true,
         }),
       ],
-      controllers: [DemoController],
+      controllers: [DemoController, demoFreshController(config.freshLoginWindow)],
     };
   }
 }
