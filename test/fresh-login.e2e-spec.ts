@@ -4,7 +4,7 @@
  * `reauthenticate: true`; `POST /auth/confirm-password` renews the proof without a new login.
  */
 import { Controller, HttpCode, Put, type INestApplication } from '@nestjs/common';
-import { RequireFreshLogin, type SessionModuleOptions } from '../src/index.js';
+import { RequireFreshLogin, type AuthEvent, type SessionModuleOptions } from '../src/index.js';
 import { http, login, MATRIX, sleep, storeOption, type StoreKind } from './support/http-helpers.js';
 import { TEST_KEYS, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
@@ -86,13 +86,28 @@ describe.each(MATRIX)('fresh login over %s with the %s store', (adapter: Adapter
       await http(server).put('/sensitive/relaxed').expect(401);
     });
 
-    it('throttles confirm-password with the login counters (429 + Retry-After)', async () => {
-      const { server, as } = await start(mode, { loginThrottle: { perAccountAndIp: { attempts: 2, window: '1m' } } });
+    it('throttles confirm-password with the login counters (429 + Retry-After), with login.failed events', async () => {
+      const events: AuthEvent[] = [];
+      const { server, as } = await start(mode, {
+        loginThrottle: { perAccountAndIp: { attempts: 2, window: '1m' } },
+        onAuthEvent: (event) => events.push(event),
+      });
       await as(http(server).post('/auth/confirm-password')).send({ password: 'wrong-1' }).expect(401);
       await as(http(server).post('/auth/confirm-password')).send({ password: 'wrong-2' }).expect(401);
       const throttled = await as(http(server).post('/auth/confirm-password')).send({ password: 'alice-password' });
       expect(throttled.status).toBe(429);
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      // The login's counters: a password login of the same account from this address is throttled too.
+      await http(server).post('/auth/login').send({ username: 'alice', password: 'alice-password' }).expect(429);
+      const failures = events.filter((event) => event.type === 'login.failed');
+      expect(failures.map((event) => event.type === 'login.failed' && event.reason)).toEqual([
+        'bad-credentials',
+        'bad-credentials',
+        'throttled',
+        'throttled',
+      ]);
+      // The same account label as a failed login of alice.
+      expect(new Set(failures.map((event) => event.type === 'login.failed' && event.account)).size).toBe(1);
     });
   });
 

@@ -23,18 +23,17 @@ import { CurrentSession, CurrentUser, Public } from './decorators.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
 import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { CsrfGuard } from './guards/csrf.guard.js';
-import { CSRF_TOKENS, LOGIN_THROTTLE } from './session.constants.js';
+import { CSRF_TOKENS } from './session.constants.js';
+import { PasswordConfirmation } from './password-confirmation.js';
 import { toHttpError } from './http-errors.js';
-import type { LoginThrottle } from '../core/login-throttle.js';
-import { SessionManager, type SessionInfo } from '../core/session-manager.js';
+import type { SessionInfo } from '../core/session-manager.js';
 
 /** The built-in routes, mounted when SessionModule is given `routes`. See the README for the answers. */
 export class AuthController {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(CSRF_TOKENS) private readonly csrfTokens: CsrfTokens | null,
-    @Inject(SessionManager) private readonly manager: SessionManager,
-    @Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null,
+    @Inject(PasswordConfirmation) private readonly confirmation: PasswordConfirmation,
   ) {}
 
   @Public()
@@ -129,11 +128,7 @@ export class AuthController {
     }
     let confirmed: boolean;
     try {
-      await this.manager.load(session);
-      const account = session.record?.passwordProof?.username ?? `id:${session.record?.userId ?? ''}`;
-      await this.throttle?.attempt(account, session.request.ip);
-      confirmed = await this.auth.confirmPassword(session, password);
-      if (confirmed) await this.throttle?.succeeded(account, session.request.ip);
+      confirmed = await this.confirmation.confirm(session, password);
     } catch (error) {
       throw toHttpError(error, response);
     }

@@ -24,6 +24,7 @@ import { FreshLoginGuard } from './guards/fresh-login.guard.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
 import { eventBusPublisher } from './event-bus.js';
+import { PasswordConfirmation } from './password-confirmation.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
 import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
@@ -132,6 +133,7 @@ export const sessionProviders: Provider[] = [
   },
   RequestSessions,
   AuthService,
+  PasswordConfirmation,
   LocalStrategy,
   SessionGuard,
   JwtGuard,

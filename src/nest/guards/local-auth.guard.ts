@@ -41,7 +41,7 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     }
     const { ip, fetch } = requestFacts(request as Parameters<typeof requestFacts>[0]);
     const failed = (reason: Extract<AuthEvent, { type: 'login.failed' }>['reason']) =>
-      this.emit({ type: 'login.failed', reason, account: this.accountOf(body.username), ip: ip ?? null });
+      this.emit({ type: 'login.failed', reason, account: failedLoginAccount(this.options.secrets[0], body.username), ip: ip ?? null });
     // Login CSRF: another site must not log the visitor into an account of its choosing.
     // In jwt mode only a refresh cookie could be planted this way.
     const setsCookie = this.options.mode !== 'jwt' || this.options.jwt?.refreshTokenTransport === 'cookie';
@@ -72,19 +72,19 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     return allowed;
   }
 
-  /**
-   * Failed usernames are logged as a short HMAC under the module secret: people type passwords
-   * into username fields, and a plain hash could be tested offline against password lists.
-   */
-  private accountOf(username: string): string {
-    return createHmac('sha256', this.options.secrets[0]).update(username).digest('base64url').slice(0, 12);
-  }
-
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
     if (error) throw error;
     if (!user) throw new UnauthorizedException('Invalid username or password.');
     return user;
   }
+}
+
+/**
+ * Failed usernames are logged as a short HMAC under the module secret: people type passwords
+ * into username fields, and a plain hash could be tested offline against password lists.
+ */
+export function failedLoginAccount(secret: string, username: string): string {
+  return createHmac('sha256', secret).update(username).digest('base64url').slice(0, 12);
 }
 
 function isCredentialBody(body: unknown): body is { username: string; password: string } {
