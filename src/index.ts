@@ -1,5 +1,6 @@
 export type { AuthUser, ValidateUser } from './core/auth-user.js';
-export type { AuthEvent, AuthEventListener } from './core/auth-events.js';
+export { AUTH_EVENT_NAME_PREFIX, type AuthEvent, type AuthEventListener, type AuthEventName, type AuthEventPayload } from './core/auth-events.js';
+export type { CsrfRefusal } from './core/csrf-token.js';
 export { LoginThrottledError } from './core/login-throttle.js';
 export type { CsrfOptions, LoginThrottleOptions, LoginThrottleWindow } from './core/protection-options.js';
 export type { Duration } from './core/duration.js';
@@ -36,6 +37,7 @@ export {
   type CreateOptions,
   type CreateResult,
   type SessionsPerUserLimit,
+  type PasswordProof,
   type SessionPatch,
   type SessionRecord,
   type TouchPolicy,
@@ -44,6 +46,8 @@ export { AuthController } from './nest/auth.controller.js';
 export { AuthService } from './nest/auth.service.js';
 export { CurrentSession, CurrentUser, Public, Roles } from './nest/decorators.js';
 export { AuthenticatedGuard } from './nest/guards/authenticated.guard.js';
+export { CsrfGuard, CsrfProtected } from './nest/guards/csrf.guard.js';
+export { FreshLoginGuard, REAUTHENTICATION_REQUIRED, RequireFreshLogin } from './nest/guards/fresh-login.guard.js';
 export { JwtGuard } from './nest/guards/jwt.guard.js';
 export { JwksController } from './nest/jwks.controller.js';
 export { LocalAuthGuard } from './nest/guards/local-auth.guard.js';

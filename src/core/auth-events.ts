@@ -1,3 +1,5 @@
+import type { CsrfRefusal } from './csrf-token.js';
+
 /**
  * Security events (ASVS 16.3.1, OWASP logging cheat sheet). They carry who, from where and
  * what happened, never a password, session token, refresh token or cookie value: users are
@@ -16,6 +18,23 @@ export type AuthEvent =
   /** A login refused at `maxSessionsPerUser` (`'refuse'`). */
   | { type: 'login.refused-limit'; userId: string; limit: number; ip: string | null }
   /** A session lock stayed held by another request for the whole wait (SessionLockTimeoutError). */
-  | { type: 'lock.timeout'; userId: string | null; sessionId: string | null; lock: string; waitedMs: number };
+  | { type: 'lock.timeout'; userId: string | null; sessionId: string | null; lock: string; waitedMs: number }
+  /** A cookie-authenticated unsafe request refused by the CSRF defence; never carries the token. */
+  | { type: 'csrf.rejected'; reason: CsrfRefusal; userId: string | null; sessionId: string | null; ip: string | null };
 
 export type AuthEventListener = (event: AuthEvent) => void;
+
+/**
+ * The name of an event on the Nest event bus (`@nestjs/event-emitter`): `session-auth.` and the
+ * event's type, so every event type, present and future, has its name by this one rule.
+ */
+export type AuthEventName = `session-auth.${AuthEvent['type']}`;
+
+/** The payload emitted under an event name. */
+export type AuthEventPayload<Name extends AuthEventName> = Extract<AuthEvent, { type: Name extends `session-auth.${infer T}` ? T : never }>;
+
+export const AUTH_EVENT_NAME_PREFIX = 'session-auth.';
+
+export function authEventName(event: AuthEvent): AuthEventName {
+  return `${AUTH_EVENT_NAME_PREFIX}${event.type}` as AuthEventName;
+}

@@ -13,6 +13,11 @@ export interface FetchFacts {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** GET, HEAD and OPTIONS: they must change nothing, so no CSRF defence applies to them. */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method.toUpperCase());
+}
+
 /**
  * CSRF defence for cookie-authenticated requests (OWASP CSRF cheat sheet, ASVS 3.5): an unsafe
  * method is refused when the browser says it comes from another site. Fetch Metadata first
@@ -20,7 +25,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * neither is not from a browser, and so cannot be a forged browser request.
  */
 export function isCrossSiteRequest(request: FetchFacts, allowedOrigins: ReadonlySet<string>): boolean {
-  if (SAFE_METHODS.has(request.method.toUpperCase())) return false;
+  if (isSafeMethod(request.method)) return false;
   const origin = request.origin;
   if (origin !== undefined && allowedOrigins.has(origin)) return false;
   const site = request.secFetchSite?.toLowerCase();

@@ -34,11 +34,23 @@ export interface ResolvedThrottleWindow {
 export interface CsrfOptions {
   /** Other origins that may send cookie-authenticated unsafe requests, e.g. `https://app.example.com`. */
   allowedOrigins?: string[];
+  /**
+   * A synchronizer token on top of the Fetch Metadata / Origin check, for browsers that send
+   * neither header: every cookie-authenticated unsafe request must carry the session's token
+   * (`GET /auth/csrf`, `csrfToken` in the login answer) in `headerName`. Default: `false`.
+   */
+  token?: boolean;
+  /** The request header that carries the token. Default: `'x-csrf-token'`. */
+  headerName?: string;
 }
 
 export interface ResolvedCsrfOptions {
   allowedOrigins: ReadonlySet<string>;
+  /** Null when the token is off. The header name in lower case. */
+  token: { headerName: string } | null;
 }
+
+const CSRF_HEADER_PATTERN = /^[a-z0-9-]+$/;
 
 export type ResolvedLoginThrottle = Record<keyof LoginThrottleOptions, ResolvedThrottleWindow>;
 
@@ -77,7 +89,14 @@ export function resolveCsrf(csrf: CsrfOptions | false | undefined): ResolvedCsrf
       );
     }
   }
-  return { allowedOrigins: new Set(origins) };
+  if (csrf?.token !== undefined && typeof csrf.token !== 'boolean') {
+    throw new SessionConfigurationError('csrf.token', `is ${JSON.stringify(csrf.token)}`, 'Use true or false.');
+  }
+  const headerName = csrf?.headerName ?? 'x-csrf-token';
+  if (typeof headerName !== 'string' || !CSRF_HEADER_PATTERN.test(headerName.toLowerCase())) {
+    throw new SessionConfigurationError('csrf.headerName', `is ${JSON.stringify(headerName)}`, "Use a header name such as 'x-csrf-token'.");
+  }
+  return { allowedOrigins: new Set(origins), token: csrf?.token === true ? { headerName: headerName.toLowerCase() } : null };
 }
 
 export function resolveThrottle(throttle: LoginThrottleOptions | false | undefined): ResolvedLoginThrottle | null {

@@ -4,6 +4,7 @@ import { InvalidSessionDataError, InvalidSessionError, SessionConfigurationError
 import type { JwsEngine } from './jwt/jws.js';
 import { TokenFamilies } from './jwt/token-families.js';
 import type { TokenPair } from './jwt/token-issuer.js';
+import { PasswordProofs } from './fresh-login.js';
 import { Session } from './session.js';
 import { SessionLock, type HeldLock, type LockTiming, type SessionLockOptions } from './session-lock.js';
 import { isLockable } from './session-locks.js';
@@ -42,6 +43,8 @@ export class SessionManager {
   readonly cookie: SessionCookie;
   /** Null in session mode. */
   readonly families: TokenFamilies | null;
+  /** Fresh-login checks and password re-confirmation on the sessions' records. */
+  readonly passwordProofs: PasswordProofs;
   private readonly codec: SessionCookieCodec;
   private readonly tags: UserSlotTags;
   private readonly users: UserSessions;
@@ -77,6 +80,7 @@ export class SessionManager {
       throw new SessionConfigurationError('mode', `is ${options.mode} but no JWS engine was given`, 'Create the manager through SessionModule.');
     }
     this.families = jwt && engine ? new TokenFamilies({ ...options, jwt }, store, this.cookie, engine, clock, this.emit) : null;
+    this.passwordProofs = new PasswordProofs(store, options.validateUser, options.userFields, clock, (session) => this.load(session));
   }
 
   /**
@@ -291,6 +295,8 @@ export class SessionManager {
       ip: ip ?? null,
       data: session.mergedData(),
       refresh: refresh?.state ?? null,
+      // A login is a fresh authentication; the login name lets confirmPassword check the password again.
+      passwordProof: user ? { at: now, username: session.loginName } : null,
     };
     const options: CreateOptions = { sessionsPerUser: this.options.maxSessionsPerUser, ...(replaces && { replaces }) };
     const created = await this.store.create(ref, record, refresh ? this.families!.idleMs : this.options.idleTimeoutMs, options);

@@ -22,6 +22,15 @@ export interface SessionRecord {
   data: Record<string, string>;
   /** The current refresh token of this session's token family (jwt/hybrid mode); absent or null otherwise. */
   refresh?: RefreshState | null;
+  /** When the user last proved their password on this session (login, `confirmPassword`); absent or null if never. */
+  passwordProof?: PasswordProof | null;
+}
+
+/** The last password proof of a session: when, and under which login name (to check a password again). */
+export interface PasswordProof {
+  at: number;
+  /** The username given at login; null when the app logged the user in some other way. */
+  username: string | null;
 }
 
 /** A refresh token as stored: its SHA-256 digest, never the token. */
@@ -90,6 +99,8 @@ export interface SessionPatch {
   user?: string;
   /** Replaces the current refresh token (after a rotation that reissues tokens). */
   refresh?: RefreshState;
+  /** Replaces the last password proof (`confirmPassword`). */
+  passwordProof?: PasswordProof;
 }
 
 /**

@@ -25,6 +25,8 @@ export class Session {
   readonly changes = new Map<string, string | null>();
   /** @internal Why a presented cookie was not accepted; null when none was presented or it was fine. */
   rejection: InvalidSessionReason | null = null;
+  /** @internal The username whose password this request proved (LocalAuthGuard), for the login's password proof. */
+  loginName: string | null = null;
   private user: AuthUser | null = null;
 
   /** @internal */

@@ -7,6 +7,8 @@ export interface DemoConfig {
   adapter: 'express' | 'fastify';
   trustProxy: boolean;
   session: Omit<SessionModuleOptions, 'validateUser'>;
+  /** How recent a password proof `PUT /demo/fresh` wants. */
+  freshLoginWindow: string;
   warnings: string[];
 }
 
@@ -58,7 +60,9 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
       store,
       ...(env.IDLE_TIMEOUT ? { idleTimeout: env.IDLE_TIMEOUT } : {}),
       ...(env.ABSOLUTE_TIMEOUT ? { absoluteTimeout: env.ABSOLUTE_TIMEOUT } : {}),
+      ...(env.CSRF_TOKEN === '1' ? { csrf: { token: true } } : {}),
     },
+    freshLoginWindow: env.FRESH_LOGIN_WINDOW ?? '5m',
     warnings,
   };
 }

@@ -79,6 +79,8 @@ export const DEMO_PAGE = `<!doctype html>
 const $ = (id) => document.getElementById(id);
 // Bearer tokens live in this variable only: gone on reload, never in web storage.
 const tokens = { access: null, refresh: null, expiresAt: 0, renewAt: 0, inUse: false };
+// With CSRF_TOKEN=1 the server hands out a token bound to the session cookie; sent on every call.
+let csrfToken = null;
 
 function keepTokens(body) {
   if (!body || !body.accessToken) return;
@@ -109,6 +111,7 @@ async function call(method, path, body, retried) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (tokens.access) headers.Authorization = 'Bearer ' + tokens.access;
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (response.status === 401 && tokens.inUse && !retried && (await refreshTokens())) return call(method, path, body, true);
   const text = await response.text();
@@ -144,7 +147,12 @@ async function render() {
   const signedIn = me.status === 200;
   $('signed-out').hidden = signedIn;
   for (const id of ['signed-in', 'data-section', 'sessions-section']) $(id).hidden = !signedIn;
-  if (!signedIn) { dropTokens(); return; }
+  if (!signedIn) { dropTokens(); csrfToken = null; return; }
+  // After a reload or a rotation the page asks for the current session's token (404 when off).
+  if (!csrfToken) {
+    const csrf = await call('GET', '/auth/csrf');
+    csrfToken = csrf.status === 200 ? csrf.body.token : null;
+  }
   $('me').textContent = JSON.stringify(me.body.user, null, 2);
   $('credential').textContent = tokens.inUse
     ? 'Signed in with a bearer access token held by this page only: it expires at ' + new Date(tokens.expiresAt).toLocaleTimeString() +
@@ -183,6 +191,7 @@ $('login-form').addEventListener('submit', async (event) => {
     const result = await call('POST', '/auth/login', { username: $('username').value, password: $('password').value });
     if (result.status === 200) {
       keepTokens(result.body);
+      csrfToken = result.body.csrfToken || null;
       $('password').value = '';
       say('Signed in as ' + $('username').value + '.', 'good');
     } else {

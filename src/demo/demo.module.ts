@@ -4,6 +4,7 @@ import type { DemoConfig } from './demo-config.js';
 import { demoSignedRequests, readSignedRequestKeys } from './demo-signed.js';
 import { DemoController } from './demo.controller.js';
 import { DemoCounterController } from './demo-counter.controller.js';
+import { demoFreshController } from './demo-fresh.controller.js';
 import type { DemoUsers } from './demo-users.js';
 
 @Module({})
@@ -21,7 +22,7 @@ export class DemoModule {
         }),
         ...signed.imports,
       ],
-      controllers: [DemoController, DemoCounterController, ...signed.controllers],
+      controllers: [DemoController, DemoCounterController, demoFreshController(config.freshLoginWindow), ...signed.controllers],
     };
   }
 }

@@ -106,6 +106,16 @@ export class AuthService {
   revokeAllSessions(userId: AuthUser['id']): Promise<number> {
     return this.manager.revokeAllSessions(String(userId));
   }
+
+  /**
+   * Checks the password of the session's user again (through `validateUser`, under the login's
+   * username) and on success renews the session's password proof for `@RequireFreshLogin()`,
+   * without a new login. False for a wrong password. Throttle it as a login: the built-in
+   * `POST /auth/confirm-password` does.
+   */
+  confirmPassword(session: Session, password: string): Promise<boolean> {
+    return this.manager.passwordProofs.confirm(session, password);
+  }
 }
 
 function requireUser(session: Session): AuthUser {

@@ -9,3 +9,6 @@ export const NEEDS_SESSION_KEY = 'session-auth:needs-session';
 export const LOCAL_STRATEGY_NAME = 'session-auth-local';
 /** Seconds a client should wait after a 503 caused by the session store. */
 export const STORE_RETRY_AFTER_SECONDS = 5;
+/** The CsrfTokens of the module, or null when `csrf.token` is off. */
+export const CSRF_TOKENS = Symbol('CSRF_TOKENS');
+export const FRESH_LOGIN_KEY = 'session-auth:fresh-login';

@@ -1,5 +1,5 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
@@ -18,10 +18,15 @@ import { LocalAuthGuard } from './guards/local-auth.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
 import { SessionGuard } from './guards/session.guard.js';
 import { LocalStrategy } from './local.strategy.js';
+import { CsrfTokens } from '../core/csrf-token.js';
+import { CsrfGuard } from './guards/csrf.guard.js';
+import { FreshLoginGuard } from './guards/fresh-login.guard.js';
 import { RequestSessions } from './request-sessions.js';
 import { SessionInterceptor } from './session.interceptor.js';
+import { eventBusPublisher } from './event-bus.js';
+import { PasswordConfirmation } from './password-confirmation.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
-import { AUTH_EVENTS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 
 const logger = new Logger('SessionModule');
@@ -82,8 +87,9 @@ export const sessionProviders: Provider[] = [
   NestJwsEngine,
   {
     provide: AUTH_EVENTS,
-    useFactory: (options: ResolvedSessionOptions): AuthEventListener => {
+    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef): Promise<AuthEventListener> => {
       const listener = options.onAuthEvent ?? logAuthEvent;
+      const publish = await eventBusPublisher(moduleRef);
       // A failing listener must not turn a finished login or logout into a 500.
       return (event) => {
         try {
@@ -91,9 +97,10 @@ export const sessionProviders: Provider[] = [
         } catch (error) {
           eventLogger.error(`onAuthEvent threw on ${event.type}: ${(error as Error).message}`);
         }
+        publish?.(event);
       };
     },
-    inject: [RESOLVED_SESSION_OPTIONS],
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
   },
   {
     provide: SessionManager,
@@ -119,14 +126,22 @@ export const sessionProviders: Provider[] = [
     },
     inject: [RESOLVED_SESSION_OPTIONS, SessionStore, StoreAvailability],
   },
+  {
+    provide: CSRF_TOKENS,
+    useFactory: (options: ResolvedSessionOptions) => (options.csrf?.token ? new CsrfTokens(options.secrets) : null),
+    inject: [RESOLVED_SESSION_OPTIONS],
+  },
   RequestSessions,
   AuthService,
+  PasswordConfirmation,
   LocalStrategy,
   SessionGuard,
   JwtGuard,
   AuthenticatedGuard,
   LocalAuthGuard,
   RolesGuard,
+  CsrfGuard,
+  FreshLoginGuard,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
 ];
 
@@ -135,8 +150,14 @@ export const sessionExports = [
   RESOLVED_SESSION_OPTIONS,
   LOGIN_THROTTLE,
   AUTH_EVENTS,
+  CSRF_TOKENS,
   SessionStore,
   SessionManager,
+  {
+    provide: CSRF_TOKENS,
+    useFactory: (options: ResolvedSessionOptions) => (options.csrf?.token ? new CsrfTokens(options.secrets) : null),
+    inject: [RESOLVED_SESSION_OPTIONS],
+  },
   RequestSessions,
   AuthService,
   SessionGuard,
@@ -144,4 +165,6 @@ export const sessionExports = [
   AuthenticatedGuard,
   LocalAuthGuard,
   RolesGuard,
+  CsrfGuard,
+  FreshLoginGuard,
 ];

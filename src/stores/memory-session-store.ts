@@ -149,6 +149,7 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
     entry.record.data = data;
     if (patch.user !== undefined) entry.record.user = patch.user;
     if (patch.refresh !== undefined) entry.record.refresh = { ...patch.refresh };
+    if (patch.passwordProof !== undefined) entry.record.passwordProof = { ...patch.passwordProof };
     return true;
   }
 

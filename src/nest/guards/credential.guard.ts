@@ -1,26 +1,31 @@
-import { ForbiddenException, Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuthUser } from '../../core/auth-user.js';
-import { refusesCrossSite } from '../../core/cross-site.js';
+import type { AuthEventListener } from '../../core/auth-events.js';
+import type { CsrfTokens } from '../../core/csrf-token.js';
 import type { Session } from '../../core/session.js';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { preventCredentialCaching } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
 import { RequestSessions } from '../request-sessions.js';
-import { IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import { AUTH_EVENTS, CSRF_TOKENS, IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import { enforceCsrf } from './csrf.guard.js';
 
 /**
  * The shared shape of the auth guards: open the request's session, let it through if it is
  * logged in with an accepted credential, put the user on `request.user`. Routes marked
  * `@Public()` pass, so the guards can be registered globally. Missing, forged, expired,
  * revoked or duplicated credentials: 401. A cookie-authenticated unsafe request from another
- * site: 403 (CSRF). Store unreachable: 503. No answer of a guarded route is cached.
+ * site, or without the session's CSRF token when `csrf.token` is on: 403. Store unreachable:
+ * 503. No answer of a guarded route is cached.
  */
 export abstract class CredentialGuard implements CanActivate {
   constructor(
     @Inject(Reflector) protected readonly reflector: Reflector,
     @Inject(RequestSessions) protected readonly sessions: RequestSessions,
     @Inject(RESOLVED_SESSION_OPTIONS) protected readonly options: ResolvedSessionOptions,
+    @Inject(CSRF_TOKENS) protected readonly tokens: CsrfTokens | null,
+    @Inject(AUTH_EVENTS) protected readonly emit: AuthEventListener,
   ) {}
 
   /** Which credentials this guard takes; override to narrow or widen. */
@@ -40,9 +45,7 @@ export abstract class CredentialGuard implements CanActivate {
     const user = session.authenticatedUser;
     if (user === null || !this.accepts(session)) throw new UnauthorizedException();
     // Browsers attach cookies to cross-site requests; bearer tokens they never attach on their own.
-    if (session.via === 'cookie' && refusesCrossSite(this.options.csrf, session.request.fetch)) {
-      throw new ForbiddenException('Cross-site request refused.');
-    }
+    enforceCsrf({ options: this.options, tokens: this.tokens, emit: this.emit }, session, http.getRequest());
     http.getRequest<{ user?: AuthUser }>().user = user;
     return true;
   }

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
+import { RequestSessions } from '../request-sessions.js';
 import { AUTH_EVENTS, LOCAL_STRATEGY_NAME, LOGIN_THROTTLE, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
@@ -24,6 +25,7 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     @Inject(LOGIN_THROTTLE) private readonly throttle: LoginThrottle | null,
     @Inject(RESOLVED_SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
     @Inject(AUTH_EVENTS) private readonly emit: AuthEventListener,
+    @Inject(RequestSessions) private readonly sessions: RequestSessions,
   ) {
     super();
   }
@@ -39,7 +41,7 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     }
     const { ip, fetch } = requestFacts(request as Parameters<typeof requestFacts>[0]);
     const failed = (reason: Extract<AuthEvent, { type: 'login.failed' }>['reason']) =>
-      this.emit({ type: 'login.failed', reason, account: this.accountOf(body.username), ip: ip ?? null });
+      this.emit({ type: 'login.failed', reason, account: failedLoginAccount(this.options.secrets[0], body.username), ip: ip ?? null });
     // Login CSRF: another site must not log the visitor into an account of its choosing.
     // In jwt mode only a refresh cookie could be planted this way.
     const setsCookie = this.options.mode !== 'jwt' || this.options.jwt?.refreshTokenTransport === 'cookie';
@@ -62,18 +64,12 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     }
     try {
       await this.throttle?.succeeded(body.username, ip);
+      // The login records a password proof under this name, so that confirmPassword can ask again.
+      (await this.sessions.load(context)).loginName = body.username;
     } catch (error) {
       throw toHttpError(error, http.getResponse());
     }
     return allowed;
-  }
-
-  /**
-   * Failed usernames are logged as a short HMAC under the module secret: people type passwords
-   * into username fields, and a plain hash could be tested offline against password lists.
-   */
-  private accountOf(username: string): string {
-    return createHmac('sha256', this.options.secrets[0]).update(username).digest('base64url').slice(0, 12);
   }
 
   override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
@@ -81,6 +77,14 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     if (!user) throw new UnauthorizedException('Invalid username or password.');
     return user;
   }
+}
+
+/**
+ * Failed usernames are logged as a short HMAC under the module secret: people type passwords
+ * into username fields, and a plain hash could be tested offline against password lists.
+ */
+export function failedLoginAccount(secret: string, username: string): string {
+  return createHmac('sha256', secret).update(username).digest('base64url').slice(0, 12);
 }
 
 function isCredentialBody(body: unknown): body is { username: string; password: string } {

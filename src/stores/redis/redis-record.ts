@@ -1,4 +1,4 @@
-import { measureSessionData, type SessionRecord } from '../../core/session-store.js';
+import { measureSessionData, type PasswordProof, type SessionRecord } from '../../core/session-store.js';
 
 /** Hash fields of a stored session. Data keys get a prefix so they can never collide with metadata. */
 const DATA_PREFIX = 'd:';
@@ -20,6 +20,7 @@ export function recordToFields(record: SessionRecord): string[] {
     'ip', record.ip ?? '',
   ];
   if (record.refresh) fields.push('rt', record.refresh.digest, 'rx', String(record.refresh.expiresAt));
+  if (record.passwordProof) fields.push(...passwordProofFields(record.passwordProof));
   for (const [name, value] of Object.entries(record.data)) fields.push(dataField(name), value);
   // The data's size, which PATCH keeps up to date to enforce SESSION_DATA_LIMITS cheaply.
   const size = measureSessionData(record.data);
@@ -53,5 +54,11 @@ export function fieldsToRecord(flat: readonly string[]): SessionRecord | null {
     ip: meta.get('ip') || null,
     data,
     ...(refreshDigest && { refresh: { digest: refreshDigest, expiresAt: Number(meta.get('rx')) } }),
+    ...(meta.has('pa') && { passwordProof: { at: Number(meta.get('pa')), username: meta.has('pn') ? meta.get('pn')! : null } }),
   };
+}
+
+/** The hash fields of a password proof: `pa` its time, `pn` the login name (absent when there was none). */
+export function passwordProofFields(proof: PasswordProof): string[] {
+  return proof.username === null ? ['pa', String(proof.at)] : ['pa', String(proof.at), 'pn', proof.username];
 }

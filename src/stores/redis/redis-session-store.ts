@@ -4,7 +4,7 @@ import { randomToken, type SessionRef, type UserRef } from '../../core/session-t
 import type { RedisStoreOptions } from '../../core/store-options.js';
 import { closeOwnedClient, connect, warnUnlessNoEviction } from './redis-connection.js';
 import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../../core/bounded-operation.js';
-import { dataField, fieldsToRecord, recordToFields } from './redis-record.js';
+import { dataField, fieldsToRecord, passwordProofFields, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
   CREATE,
@@ -129,6 +129,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     }
     if (patch.user !== undefined) set.push('user', patch.user);
     if (patch.refresh !== undefined) set.push('rt', patch.refresh.digest, 'rx', String(patch.refresh.expiresAt));
+    if (patch.passwordProof !== undefined) set.push(...passwordProofFields(patch.passwordProof));
     const { maxKeys, maxTotalBytes } = SESSION_DATA_LIMITS;
     const updated = await this.run('update', PATCH, [this.sessionKey(ref), maxKeys, maxTotalBytes, set.length / 2, ...set, ...unset]);
     if (updated === -1) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
