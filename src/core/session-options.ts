@@ -163,7 +163,12 @@ const KNOWN_OPTIONS = new Set([
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Checks every option and fills in every default, once, at boot. */
-export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+/** What the host knows besides the options: where the built-in routes are mounted (null: not mounted). */
+export interface SessionOptionsContext {
+  routesPath?: string | null;
+}
+
+export function resolveSessionOptions(options: SessionModuleOptions, context: SessionOptionsContext = {}): ResolvedSessionOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SessionConfigurationError('options', 'are missing', 'Pass an object to SessionModule.forRoot().');
   }
@@ -203,7 +208,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       'Use a touchInterval well below the idle timeout, such as a tenth of it.',
     );
   }
-  const jwt = resolveJwt(mode, options.jwt, absoluteTimeoutMs);
+  const jwt = resolveJwt(mode, options.jwt, absoluteTimeoutMs, context.routesPath ?? null);
   return {
     mode,
     jwt,

@@ -3,6 +3,8 @@ export const RESOLVED_SESSION_OPTIONS = Symbol('RESOLVED_SESSION_OPTIONS');
 export const OWNED_SESSION_STORE = Symbol('OWNED_SESSION_STORE');
 export const LOGIN_THROTTLE = Symbol('LOGIN_THROTTLE');
 export const AUTH_EVENTS = Symbol('AUTH_EVENTS');
+/** The path the built-in routes are mounted under (`/auth`), or null when they are not mounted. */
+export const MOUNTED_ROUTES_PATH = Symbol('MOUNTED_ROUTES_PATH');
 export const IS_PUBLIC_KEY = 'session-auth:is-public';
 export const ROLES_KEY = 'session-auth:roles';
 export const NEEDS_SESSION_KEY = 'session-auth:needs-session';

@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { SessionModuleOptions } from '../core/session-options.js';
 import { mountAuthController } from './auth.controller.js';
 import { JwksController } from './jwks.controller.js';
+import { MOUNTED_ROUTES_PATH } from './session.constants.js';
 
 /** For `forRootAsync({ useClass })` and `forRootAsync({ useExisting })`. */
 export interface SessionOptionsFactory {
@@ -30,14 +31,22 @@ export const {
 } = new ConfigurableModuleBuilder<SessionModuleOptions>()
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createSessionOptions')
-  .setExtras<SessionModuleExtras>({ isGlobal: false, routes: false }, (definition, extras) => ({
+  .setExtras<SessionModuleExtras>({ isGlobal: false, routes: false }, (definition, extras) => {
+    const prefix = extras.routes ? ((extras.routes === true ? undefined : extras.routes.prefix) ?? 'auth') : null;
+    return {
     ...definition,
     // Always global, as ThrottlerModule is: guards are instantiated in the module whose controller
     // names them, so AuthenticatedGuard in a feature module needs the session providers there.
     // One forRoot() in the root module is the rule; importing it twice would make two stores.
     global: true,
-    controllers: extras.routes
-      ? [mountAuthController((extras.routes === true ? undefined : extras.routes.prefix) ?? 'auth'), JwksController]
-      : [],
-  }))
+    controllers: prefix === null ? [] : [mountAuthController(prefix), JwksController],
+    // Known before async options resolve, so the refresh cookie's default path can follow the routes.
+    providers: [...(definition.providers ?? []), { provide: MOUNTED_ROUTES_PATH, useValue: prefix === null ? null : routesPath(prefix) }],
+    };
+  })
   .build();
+
+/** `'account'`, `'/account/'` → `'/account'`: the path a browser sees, without the app's global prefix. */
+function routesPath(prefix: string): string {
+  return `/${prefix.replace(/^\/+|\/+$/g, '')}`;
+}

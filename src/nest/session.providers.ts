@@ -26,7 +26,7 @@ import { SessionInterceptor } from './session.interceptor.js';
 import { eventBusPublisher } from './event-bus.js';
 import { PasswordConfirmation } from './password-confirmation.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
-import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS } from './session.constants.js';
+import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS, MOUNTED_ROUTES_PATH } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 
 const logger = new Logger('SessionModule');
@@ -68,8 +68,8 @@ function buildStore(options: ResolvedSessionOptions): SessionStore | null {
 export const sessionProviders: Provider[] = [
   {
     provide: RESOLVED_SESSION_OPTIONS,
-    useFactory: (options: SessionModuleOptions) => resolveSessionOptions(options),
-    inject: [SESSION_MODULE_OPTIONS],
+    useFactory: (options: SessionModuleOptions, routesPath: string | null) => resolveSessionOptions(options, { routesPath }),
+    inject: [SESSION_MODULE_OPTIONS, MOUNTED_ROUTES_PATH],
   },
   {
     provide: OWNED_SESSION_STORE,

@@ -134,7 +134,7 @@ export interface TestAppOptions {
   adapter: AdapterName;
   session?: Partial<SessionModuleOptions>;
   /** Mount the built-in routes. Default: true. */
-  routes?: boolean;
+  routes?: boolean | { prefix?: string };
   imports?: ModuleMetadata['imports'];
   providers?: ModuleMetadata['providers'];
   controllers?: ModuleMetadata['controllers'];

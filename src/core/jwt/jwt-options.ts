@@ -62,7 +62,7 @@ const JWT_OPTIONS = new Set([
 const MAX_REFRESH_REUSE_GRACE_MS = 60_000;
 
 /** Checks and defaults the `jwt` options; null in session mode, where they must be absent. */
-export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeoutMs: number): ResolvedJwtOptions | null {
+export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absoluteTimeoutMs: number, routesPath: string | null = null): ResolvedJwtOptions | null {
   if (mode === 'session') {
     if (jwt !== undefined) {
       throw new SessionConfigurationError('jwt', "is set while mode is 'session'", "Set mode: 'jwt' or 'hybrid', or remove the jwt options.");
@@ -102,7 +102,9 @@ export function resolveJwt(mode: AuthMode, jwt: JwtOptions | undefined, absolute
       throw new SessionConfigurationError(option, 'is not a non-empty string', 'Give a URL or name, e.g. https://api.example.com.');
     }
   }
-  const refreshCookiePath = jwt.refreshCookiePath ?? '/auth';
+  // The cookie must reach both /refresh and /logout of the mounted routes, so it follows them.
+  // (A global prefix set with app.setGlobalPrefix() is not known here: set the path by hand then.)
+  const refreshCookiePath = jwt.refreshCookiePath ?? routesPath ?? '/auth';
   if (typeof refreshCookiePath !== 'string' || !refreshCookiePath.startsWith('/') || /[;\s]/.test(refreshCookiePath)) {
     throw new SessionConfigurationError('jwt.refreshCookiePath', `is ${JSON.stringify(refreshCookiePath)}`, 'Use the path the auth routes are mounted under, e.g. /auth.');
   }
@@ -131,3 +133,4 @@ function resolveReuseGrace(value: Duration | undefined): number {
   }
   return graceMs;
 }
+
