@@ -196,4 +196,13 @@ describe.each(ADAPTERS)('the memory store when full, over %s', (adapter: Adapter
 
     expect(await meStatus(app, root.cookie)).toBe(200);
   });
+
+  it('a flood of anonymous sessions (a public route that stores data) does not log users out', async () => {
+    app = await createTestApp({ adapter, session: { store: { type: 'memory', maxSessions: 100 } } });
+    const alice = await login(app, 'alice');
+
+    for (let i = 0; i < 150; i++) await http(app).put('/probe/anonymous/cart').send({ value: i }).expect(200);
+
+    expect(await meStatus(app, alice.cookie)).toBe(200);
+  });
 });

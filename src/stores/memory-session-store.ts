@@ -42,6 +42,8 @@ interface Entry {
  */
 export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
   private readonly sessions = new Map<string, Entry>();
+  /** Keys of anonymous sessions, in order of use: a full store drops these first. */
+  private readonly anonymous = new Set<string>();
   /** userId → (handle → session key): the per-user index. */
   private readonly users = new Map<string, Map<string, string>>();
   private readonly maxSessions: number;
@@ -132,6 +134,7 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
     if (this.sessions.size >= this.maxSessions) this.makeRoom();
     const expiresAt = Math.min(now + ttlMs, record.absoluteExpiresAt);
     this.sessions.set(key, { record: copy(record), expiresAt, consumedRefresh: [] });
+    if (record.userId === null) this.anonymous.add(key);
     if (record.userId !== null) this.indexOf(record.userId, true).set(record.handle, key);
     return { outcome: 'created', evicted };
   }
@@ -160,6 +163,7 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
     const toKey = keyOf(to);
     this.sessions.delete(fromKey);
     this.sessions.set(toKey, entry);
+    if (this.anonymous.delete(fromKey)) this.anonymous.add(toKey);
     if (entry.record.userId !== null) this.indexOf(entry.record.userId, true).set(entry.record.handle, toKey);
     return true;
   }
@@ -236,6 +240,7 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
     const entry = this.sessions.get(key);
     if (!entry) return;
     this.sessions.delete(key);
+    this.anonymous.delete(key);
     const userId = entry.record.userId;
     if (userId === null) return;
     const index = this.indexOf(userId, false);
@@ -260,13 +265,15 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   /**
-   * Sweeps, and if still full drops the least recently used session: `sessions` is kept in order
-   * of use (markUsed), so that is its first entry.
+   * Sweeps, and if still full drops the least recently used anonymous session, or, when there is
+   * none, the least recently used of all: `sessions` and `anonymous` are kept in order of use
+   * (markUsed), so those are their first entries. Anonymous sessions cost nothing to create (a
+   * public route that stores data), so a flood of them must not log users out.
    */
   private makeRoom(): void {
     this.sweep(Date.now());
     while (this.sessions.size >= this.maxSessions) {
-      const leastRecentlyUsed = this.sessions.keys().next().value;
+      const leastRecentlyUsed = this.anonymous.values().next().value ?? this.sessions.keys().next().value;
       if (leastRecentlyUsed === undefined) return;
       this.remove(leastRecentlyUsed);
     }
@@ -276,6 +283,7 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
   private markUsed(key: string, entry: Entry): void {
     this.sessions.delete(key);
     this.sessions.set(key, entry);
+    if (this.anonymous.delete(key)) this.anonymous.add(key);
   }
 
   /** Drops index entries of sessions that are gone; how many live sessions the user has. */
