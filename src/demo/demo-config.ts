@@ -61,8 +61,26 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
       ...(env.IDLE_TIMEOUT ? { idleTimeout: env.IDLE_TIMEOUT } : {}),
       ...(env.ABSOLUTE_TIMEOUT ? { absoluteTimeout: env.ABSOLUTE_TIMEOUT } : {}),
       ...(env.CSRF_TOKEN === '1' ? { csrf: { token: true } } : {}),
+      ...readSessionCap(env),
     },
     freshLoginWindow: env.FRESH_LOGIN_WINDOW ?? '5m',
     warnings,
   };
+}
+
+/** MAX_SESSIONS_PER_USER (a number) and MAX_SESSIONS_POLICY (evict-oldest, the default, or refuse). */
+function readSessionCap(env: NodeJS.ProcessEnv): Pick<SessionModuleOptions, 'maxSessionsPerUser'> {
+  const policy = env.MAX_SESSIONS_POLICY ?? 'evict-oldest';
+  if (policy !== 'evict-oldest' && policy !== 'refuse') {
+    throw new Error(`MAX_SESSIONS_POLICY is "${policy}": use evict-oldest or refuse.`);
+  }
+  if (env.MAX_SESSIONS_PER_USER === undefined) {
+    if (env.MAX_SESSIONS_POLICY !== undefined) throw new Error('MAX_SESSIONS_POLICY needs MAX_SESSIONS_PER_USER: set both.');
+    return {};
+  }
+  const limit = Number(env.MAX_SESSIONS_PER_USER);
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new Error(`MAX_SESSIONS_PER_USER is "${env.MAX_SESSIONS_PER_USER}": use a whole number of at least 1.`);
+  }
+  return { maxSessionsPerUser: { limit, onLimit: policy } };
 }
