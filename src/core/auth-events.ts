@@ -1,3 +1,4 @@
+import type { SignedRequestRejection } from './signed-requests/signed-request-errors.js';
 import type { CsrfRefusal } from './csrf-token.js';
 
 /**
@@ -20,7 +21,9 @@ export type AuthEvent =
   /** A session lock stayed held by another request for the whole wait (SessionLockTimeoutError). */
   | { type: 'lock.timeout'; userId: string | null; sessionId: string | null; lock: string; waitedMs: number }
   /** A cookie-authenticated unsafe request refused by the CSRF defence; never carries the token. */
-  | { type: 'csrf.rejected'; reason: CsrfRefusal; userId: string | null; sessionId: string | null; ip: string | null };
+  | { type: 'csrf.rejected'; reason: CsrfRefusal; userId: string | null; sessionId: string | null; ip: string | null }
+  /** A request refused by SignedRequestGuard (with a SessionModule in the app); never carries the signature. */
+  | { type: 'signed-request.rejected'; reason: SignedRequestRejection; ip: string | null };
 
 export type AuthEventListener = (event: AuthEvent) => void;
 

@@ -15,6 +15,7 @@ import {
   SignedRequestModule,
   type SessionStoreOption,
   type SignedRequestOptions,
+  type AuthEventListener,
 } from '../../src/index.js';
 import { TEST_SECRET, validateTestUser, type AdapterName } from './test-app.js';
 
@@ -44,12 +45,14 @@ export interface SignedAppOptions {
   signed?: Partial<SignedRequestOptions>;
   /** Create the app with `rawBody: true`. Default: true. */
   rawBody?: boolean;
+  /** The SessionModule's event listener (with `sessionStore`). */
+  onAuthEvent?: AuthEventListener;
 }
 
 export async function createSignedApp(options: SignedAppOptions): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      ...(options.sessionStore ? [SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, store: options.sessionStore })] : []),
+      ...(options.sessionStore ? [SessionModule.forRoot({ secret: TEST_SECRET, validateUser: validateTestUser, store: options.sessionStore, ...(options.onAuthEvent && { onAuthEvent: options.onAuthEvent }) })] : []),
       SignedRequestModule.forRoot({ keys: SIGNING_KEYS, ...options.signed }),
     ],
     controllers: [MachineController],

@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { AuthEventListener } from '../../core/auth-events.js';
 import type { SignedRequestFacts } from '../../core/signed-requests/request-facts.js';
 import { InvalidSignedRequestError } from '../../core/signed-requests/signed-request-errors.js';
 import { SignedRequestVerifier } from '../../core/signed-requests/signed-request-verifier.js';
-import { setResponseHeader } from '../http-adapter.js';
+import { requestFacts, setResponseHeader } from '../http-adapter.js';
+import { AUTH_EVENTS } from '../session.constants.js';
 import { toHttpError } from '../http-errors.js';
 import { SIGNED_REQUEST_PROPERTY } from '../signed-requests/signed-request.constants.js';
 
@@ -30,7 +32,11 @@ let warnedAboutRawBody = false;
  */
 @Injectable()
 export class SignedRequestGuard implements CanActivate {
-  constructor(@Inject(SignedRequestVerifier) private readonly verifier: SignedRequestVerifier) {}
+  constructor(
+    @Inject(SignedRequestVerifier) private readonly verifier: SignedRequestVerifier,
+    /** The SessionModule's event listener, when the app has one: rejections are security events. */
+    @Optional() @Inject(AUTH_EVENTS) private readonly emit: AuthEventListener | null = null,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
@@ -44,6 +50,7 @@ export class SignedRequestGuard implements CanActivate {
         warnedAboutRawBody = true;
         logger.error('A signed request has a body but no raw body was kept: create the app with NestFactory.create(AppModule, { rawBody: true }).');
       }
+      this.emit?.({ type: 'signed-request.rejected', reason: error.reason, ip: requestFacts(request as never).ip ?? null });
       setResponseHeader(http.getResponse(), 'Accept-Signature', ACCEPT_SIGNATURE);
       throw new UnauthorizedException('Request signature rejected.');
     }
