@@ -8,7 +8,10 @@
 // Both apps are the one app in test/tarball/app/, written as a Nest 11 user writes it; the ESM
 // copy gets the `.js` extensions that ESM needs on relative imports. Each app's own folder holds
 // what differs: package.json, tsconfig, jest configuration. Each app also compiles every ```ts
-// block of README.md, as pasted into it.
+// block of README.md, as pasted into it. Each app depends on test/tarball/esm-lib (file:), an
+// ESM-only library that imports the package: loaded by require() and import(), it must see the
+// app's own classes (the dual-package hazard). Each app also runs once with AUTH_MODE=jwt
+// (bearer tokens, refresh, logout), on its Nest major's @nestjs/jwt.
 //
 // Environment: TARBALL_EXTRA_NODES (space-separated node binaries: the apps, installed once,
 // also run under each), TARBALL_KEEP=1 (keep the temporary directory), npm_config_cache (the
@@ -27,8 +30,8 @@ const NODES = [process.execPath, ...(process.env.TARBALL_EXTRA_NODES ?? '').spli
 const APPS = [
   // npm's EBADENGINE notice is expected here on Node 20: @nestjs/common 12 depends on file-type,
   // which declares Node 22.
-  { name: 'nest11-cjs', esm: false, jest: ['--config', './test/jest-e2e.json'], nodeOptions: '', allowedWarnings: [] },
-  { name: 'nest12-esm', esm: true, jest: [], nodeOptions: '--experimental-vm-modules', allowedWarnings: [/EBADENGINE/] },
+  { name: 'nest11-cjs', esm: false, jwtAdapter: 'fastify', jest: ['--config', './test/jest-e2e.json'], nodeOptions: '', allowedWarnings: [] },
+  { name: 'nest12-esm', esm: true, jwtAdapter: 'express', jest: [], nodeOptions: '--experimental-vm-modules', allowedWarnings: [/EBADENGINE/] },
 ];
 
 /** npm's notice about install scripts it has not been told to allow (npm 11), and its tail lines. */
@@ -143,16 +146,37 @@ async function checkSingleCopies(appDir) {
   }
 }
 
-/** require() and import() must give the very same classes, whichever build the app's Nest picks. */
-async function checkOneInstance(node, appDir) {
-  const script = `
-    const required = require('nestjs-session-auth');
-    import('nestjs-session-auth').then((imported) => {
-      const names = ['SessionModule', 'AuthService', 'AuthenticatedGuard', 'SessionStore'];
-      const differing = names.filter((name) => required[name] === undefined || required[name] !== imported[name]);
-      if (differing.length > 0) { console.error('two instances of ' + differing.join(', ')); process.exit(1); }
-    });`;
-  await run(node, ['--input-type=commonjs', '-e', script], { cwd: appDir });
+/**
+ * require() and import() must give the very same classes, whichever build the app's Nest picks,
+ * and so must an ESM-only dependency (esm-lib, which imports { AuthService, SessionModule } from
+ * the package) whether the app require()s it (require(esm): no top-level await may be in its
+ * graph) or import()s it: the dual-package hazard case. Run from a CommonJS script and from an
+ * ES module script (where require is createRequire's), each loading the package first by require.
+ */
+const ONE_INSTANCE_CHECK = `
+  const names = ['SessionModule', 'AuthService', 'AuthenticatedGuard', 'SessionStore', 'JwtGuard'];
+  const required = require('nestjs-session-auth');
+  let libRequired;
+  try {
+    libRequired = require('esm-lib').fromLib;
+  } catch (error) {
+    console.error('require(esm-lib) failed: ' + (error.code ?? '') + ' ' + error.message);
+    process.exit(1);
+  }
+  Promise.all([import('nestjs-session-auth'), import('esm-lib')]).then(([imported, { fromLib: libImported }]) => {
+    const differing = [
+      ...names.filter((name) => required[name] === undefined || required[name] !== imported[name]).map((name) => name + ' (require vs import)'),
+      ...['AuthService', 'SessionModule'].flatMap((name) => [
+        ...(libRequired[name] === required[name] ? [] : [name + ' (esm-lib by require vs the package by require)']),
+        ...(libImported[name] === required[name] ? [] : [name + ' (esm-lib by import vs the package by require)']),
+      ]),
+    ];
+    if (differing.length > 0) { console.error('two instances of ' + differing.join(', ')); process.exit(1); }
+  });`;
+
+async function checkOneInstance(node, appDir, inputType) {
+  const prelude = inputType === 'module' ? "import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/');" : '';
+  await run(node, [`--input-type=${inputType}`, '-e', prelude + ONE_INSTANCE_CHECK], { cwd: appDir });
 }
 
 function freePort() {
@@ -196,12 +220,41 @@ async function authFlow(base) {
   await expectStatus(await fetch(`${base}/profile`, { headers: authed }), 401, 'GET /profile after logout');
 }
 
+/** AUTH_MODE=jwt: login → bearer request → refresh → bearer request with the new token → logout. */
+async function jwtFlow(base) {
+  const json = { 'Content-Type': 'application/json' };
+  const login = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+  });
+  const tokens = await expectStatus(login, 200, 'POST /auth/login (jwt)');
+  check(login.headers.getSetCookie().length === 0, `jwt mode set a cookie: ${login.headers.getSetCookie()}`);
+  check(tokens.tokenType === 'Bearer' && tokens.accessToken && tokens.refreshToken, `POST /auth/login (jwt) answered ${JSON.stringify(tokens)}`);
+  const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+  const me = await expectStatus(await fetch(`${base}/profile`, { headers: bearer(tokens.accessToken) }), 200, 'GET /profile (bearer)');
+  check(me.id === 'u-alice', `GET /profile (bearer) answered ${JSON.stringify(me)}`);
+  const refresh = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: tokens.refreshToken }) });
+  const renewed = await expectStatus(refresh, 200, 'POST /auth/refresh');
+  check(renewed.accessToken && renewed.refreshToken && renewed.refreshToken !== tokens.refreshToken, `POST /auth/refresh answered ${JSON.stringify(renewed)}`);
+  await expectStatus(await fetch(`${base}/profile`, { headers: bearer(renewed.accessToken) }), 200, 'GET /profile (refreshed bearer)');
+  const logout = await fetch(`${base}/auth/logout`, {
+    method: 'POST',
+    headers: { ...bearer(renewed.accessToken), ...json },
+    body: JSON.stringify({ refreshToken: renewed.refreshToken }),
+  });
+  await expectStatus(logout, 204, 'POST /auth/logout (bearer)');
+  await expectStatus(await fetch(`${base}/profile`, { headers: bearer(renewed.accessToken) }), 401, 'GET /profile (bearer) after logout');
+  const again = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: renewed.refreshToken }) });
+  await expectStatus(again, 401, 'POST /auth/refresh after logout');
+}
+
 /** Starts the compiled app (`node dist/main.js`) and runs the flow against it. */
-async function runCompiledApp(node, appDir, adapter) {
+async function runCompiledApp(node, appDir, adapter, mode = 'session') {
   const port = await freePort();
   const child = spawn(node, ['dist/main.js'], {
     cwd: appDir,
-    env: { ...process.env, ADAPTER: adapter, PORT: String(port), NODE_OPTIONS: '' },
+    env: { ...process.env, ADAPTER: adapter, AUTH_MODE: mode, PORT: String(port), NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -215,7 +268,7 @@ async function runCompiledApp(node, appDir, adapter) {
       check(Date.now() < deadline, `the app did not start in 30 s:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await authFlow(`http://127.0.0.1:${port}`);
+    await (mode === 'jwt' ? jwtFlow : authFlow)(`http://127.0.0.1:${port}`);
   } catch (error) {
     error.message += `\napp output:\n${output.slice(-4000)}`;
     throw error;
@@ -244,6 +297,7 @@ async function main() {
       const appDir = join(work, app.name);
       await writeAppSource(app, appDir);
       await cp(join(TEMPLATES, app.name), appDir, { recursive: true });
+      await cp(join(TEMPLATES, 'esm-lib'), join(appDir, 'esm-lib'), { recursive: true });
       const snippets = await writeReadmeSnippets(app, appDir);
       await step(`${app.name}: npm install (the tarball and the registry)`, async () => {
         const { output } = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: appDir });
@@ -254,10 +308,17 @@ async function main() {
       for (const node of NODES) {
         const { output: version } = await run(node, ['--version']);
         const on = `on node ${version.trim()}`;
-        await step(`${app.name} ${on}: require() and import() give one instance`, () => checkOneInstance(node, appDir));
+        for (const inputType of ['commonjs', 'module']) {
+          await step(`${app.name} ${on}: one instance from a ${inputType} script: the package and esm-lib, by require() and import()`, () =>
+            checkOneInstance(node, appDir, inputType),
+          );
+        }
         for (const adapter of ['express', 'fastify']) {
           await step(`${app.name} ${on}: node dist/main.js over ${adapter}: the auth flow`, () => runCompiledApp(node, appDir, adapter));
         }
+        await step(`${app.name} ${on}: node dist/main.js over ${app.jwtAdapter}, AUTH_MODE=jwt: login, bearer, refresh, logout`, () =>
+          runCompiledApp(node, appDir, app.jwtAdapter, 'jwt'),
+        );
         await step(`${app.name} ${on}: its jest e2e tests (supertest, express and fastify; the README's)`, async () => {
           const { output } = await run(node, ['node_modules/jest/bin/jest.js', ...app.jest], {
             cwd: appDir,
