@@ -150,8 +150,9 @@ async function checkSingleCopies(appDir) {
  * require() and import() must give the very same classes, whichever build the app's Nest picks,
  * and so must an ESM-only dependency (esm-lib, which imports { AuthService, SessionModule } from
  * the package) whether the app require()s it (require(esm): no top-level await may be in its
- * graph) or import()s it: the dual-package hazard case. Run from a CommonJS script and from an
- * ES module script (where require is createRequire's), each loading the package first by require.
+ * graph) or import()s it: the dual-package hazard case. And they must be the build that matches
+ * the app's Nest. Run from a CommonJS script and from an ES module script (where require is
+ * createRequire's), each loading the package first by require.
  */
 const ONE_INSTANCE_CHECK = `
   const names = ['SessionModule', 'AuthService', 'AuthenticatedGuard', 'SessionStore', 'JwtGuard'];
@@ -163,20 +164,27 @@ const ONE_INSTANCE_CHECK = `
     console.error('require(esm-lib) failed: ' + (error.code ?? '') + ' ' + error.message);
     process.exit(1);
   }
-  Promise.all([import('nestjs-session-auth'), import('esm-lib')]).then(([imported, { fromLib: libImported }]) => {
+  // The build the app's Nest calls for: the CommonJS one for Nest 11, the ESM one for Nest 12.
+  const dist = require('node:path').join(process.cwd(), 'node_modules', 'nestjs-session-auth', 'dist');
+  const build = process.env.EXPECTED_BUILD === 'esm'
+    ? import(require('node:url').pathToFileURL(require('node:path').join(dist, 'index.js')).href)
+    : Promise.resolve(require(require('node:path').join(dist, 'cjs', 'index.js')));
+  Promise.all([import('nestjs-session-auth'), import('esm-lib'), build]).then(([imported, { fromLib: libImported }, expected]) => {
     const differing = [
+      ...names.filter((name) => required[name] !== expected[name]).map((name) => name + ' (not from the ' + process.env.EXPECTED_BUILD + ' build)'),
       ...names.filter((name) => required[name] === undefined || required[name] !== imported[name]).map((name) => name + ' (require vs import)'),
       ...['AuthService', 'SessionModule'].flatMap((name) => [
         ...(libRequired[name] === required[name] ? [] : [name + ' (esm-lib by require vs the package by require)']),
         ...(libImported[name] === required[name] ? [] : [name + ' (esm-lib by import vs the package by require)']),
       ]),
     ];
-    if (differing.length > 0) { console.error('two instances of ' + differing.join(', ')); process.exit(1); }
+    if (differing.length > 0) { console.error('not one instance of the expected build: ' + differing.join(', ')); process.exit(1); }
   });`;
 
-async function checkOneInstance(node, appDir, inputType) {
+async function checkOneInstance(app, node, appDir, inputType) {
   const prelude = inputType === 'module' ? "import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/');" : '';
-  await run(node, [`--input-type=${inputType}`, '-e', prelude + ONE_INSTANCE_CHECK], { cwd: appDir });
+  const env = { EXPECTED_BUILD: app.esm ? 'esm' : 'cjs' };
+  await run(node, [`--input-type=${inputType}`, '-e', prelude + ONE_INSTANCE_CHECK], { cwd: appDir, env });
 }
 
 function freePort() {
@@ -309,8 +317,8 @@ async function main() {
         const { output: version } = await run(node, ['--version']);
         const on = `on node ${version.trim()}`;
         for (const inputType of ['commonjs', 'module']) {
-          await step(`${app.name} ${on}: one instance from a ${inputType} script: the package and esm-lib, by require() and import()`, () =>
-            checkOneInstance(node, appDir, inputType),
+          await step(`${app.name} ${on}: one instance from a ${inputType} script: the package and esm-lib, by require() and import(), are the ${app.esm ? 'ESM' : 'CommonJS'} build`, () =>
+            checkOneInstance(app, node, appDir, inputType),
           );
         }
         for (const adapter of ['express', 'fastify']) {
