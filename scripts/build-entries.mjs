@@ -6,14 +6,23 @@ import { fileURLToPath } from 'node:url';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-const ENTRY_COMMENT = `// One package, two module systems, one instance. Which build runs depends only on the app's
-// @nestjs/common, never on whether this file was reached by import or require: with a CommonJS
-// Nest (11) both entries load the CommonJS build, with an ESM-only Nest (12) both load the ESM
-// build. So an app gets one SessionModule, one AuthService token and one set of guards even when
-// its own CommonJS code and an ESM dependency both load this package (no dual-package hazard).
-// Loading the build that matches Nest's format also keeps jest working without require(esm):
-// jest's CommonJS mode with Nest 11 never meets an ES module, and jest's ESM mode with Nest 12
-// reaches the ESM build through import(). Written by scripts/build-entries.mjs.`;
+const ENTRY_COMMENT = `// One package, two module systems, one instance. Which build's classes an app gets depends only
+// on the app's @nestjs/common, never on whether this file was reached by import or require: with
+// a CommonJS Nest (11) both entries hand out the CommonJS build, with an ESM-only Nest (12) both
+// hand out the ESM build. So an app gets one SessionModule, one AuthService token and one set of
+// guards even when its own CommonJS code and an ESM dependency both load this package (no
+// dual-package hazard).
+//
+// index.mjs has no top-level await: a graph with one cannot be require()d, and a CommonJS app
+// does require() an ESM-only library that imports this package (ERR_REQUIRE_ASYNC_MODULE on
+// Node 20.19+ and 22.12+). Nor does it require() the ESM build (require(esm)): jest's ESM mode,
+// which a Nest 12 app's tests run in, cannot require an ES module before Node 24.9. So it
+// imports the ESM build statically, and with a CommonJS Nest it exports the CommonJS build's
+// values instead, taken with createRequire (the ESM build is then evaluated too, its classes
+// unused: it links against Nest 11's CommonJS packages through their detected named exports).
+// index.cjs requires the CommonJS build, or for Nest 12 the ESM build (require(esm)). jest's
+// CommonJS mode with Nest 11 never meets an ES module: it takes index.cjs. Written by
+// scripts/build-entries.mjs.`;
 
 const NEST_IS_ESM = `function nestCommonIsEsm(require) {
   try {
@@ -44,11 +53,12 @@ await writeFile(
   join(DIST, 'index.mjs'),
   `${ENTRY_COMMENT}
 import { createRequire } from 'node:module';
+import * as esm from './index.js';
 
 ${NEST_IS_ESM}
 
 const require = createRequire(import.meta.url);
-const build = nestCommonIsEsm(require) ? await import('./index.js') : require('./cjs/index.js');
+const build = nestCommonIsEsm(require) ? esm : require('./cjs/index.js');
 
 export const {
 ${names.map((name) => `  ${name},`).join('\n')}

@@ -8,7 +8,10 @@
 // Both apps are the one app in test/tarball/app/, written as a Nest 11 user writes it; the ESM
 // copy gets the `.js` extensions that ESM needs on relative imports. Each app's own folder holds
 // what differs: package.json, tsconfig, jest configuration. Each app also compiles every ```ts
-// block of README.md, as pasted into it.
+// block of README.md, as pasted into it. Each app depends on test/tarball/esm-lib (file:), an
+// ESM-only library that imports the package: loaded by require() and import(), it must see the
+// app's own classes (the dual-package hazard). Each app also runs once with AUTH_MODE=jwt
+// (bearer tokens, refresh, logout), on its Nest major's @nestjs/jwt.
 //
 // Environment: TARBALL_EXTRA_NODES (space-separated node binaries: the apps, installed once,
 // also run under each), TARBALL_KEEP=1 (keep the temporary directory), npm_config_cache (the
@@ -27,8 +30,8 @@ const NODES = [process.execPath, ...(process.env.TARBALL_EXTRA_NODES ?? '').spli
 const APPS = [
   // npm's EBADENGINE notice is expected here on Node 20: @nestjs/common 12 depends on file-type,
   // which declares Node 22.
-  { name: 'nest11-cjs', esm: false, jest: ['--config', './test/jest-e2e.json'], nodeOptions: '', allowedWarnings: [] },
-  { name: 'nest12-esm', esm: true, jest: [], nodeOptions: '--experimental-vm-modules', allowedWarnings: [/EBADENGINE/] },
+  { name: 'nest11-cjs', esm: false, jwtAdapter: 'fastify', jest: ['--config', './test/jest-e2e.json'], nodeOptions: '', allowedWarnings: [] },
+  { name: 'nest12-esm', esm: true, jwtAdapter: 'express', jest: [], nodeOptions: '--experimental-vm-modules', allowedWarnings: [/EBADENGINE/] },
 ];
 
 /** npm's notice about install scripts it has not been told to allow (npm 11), and its tail lines. */
@@ -104,15 +107,21 @@ async function writeAppSource(app, appDir) {
 
 /**
  * Every ```ts block of the README, as pasted into the app: a test (one with `describe(`) into
- * test/, where jest runs it; any other block into src/, where the app's build compiles it.
+ * test/, where jest runs it; any other block into src/, where the app's build compiles it. A
+ * block without a single import is a fragment (it uses names a surrounding file would import)
+ * and cannot compile on its own: it is counted, not compiled.
  */
 async function writeReadmeSnippets(app, appDir) {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]);
   check(blocks.length > 0, 'README.md has no ```ts blocks');
   await mkdir(join(appDir, 'src', 'readme'), { recursive: true });
-  const counts = { compiled: 0, tests: 0 };
+  const counts = { compiled: 0, tests: 0, fragments: 0 };
   for (const [index, code] of blocks.entries()) {
+    if (!/^import /m.test(code)) {
+      counts.fragments++;
+      continue;
+    }
     const isTest = code.includes('describe(');
     counts[isTest ? 'tests' : 'compiled']++;
     const file = isTest ? join('test', `readme-${index + 1}.e2e-spec.ts`) : join('src', 'readme', `snippet-${index + 1}.ts`);
@@ -137,16 +146,45 @@ async function checkSingleCopies(appDir) {
   }
 }
 
-/** require() and import() must give the very same classes, whichever build the app's Nest picks. */
-async function checkOneInstance(node, appDir) {
-  const script = `
-    const required = require('nestjs-session-auth');
-    import('nestjs-session-auth').then((imported) => {
-      const names = ['SessionModule', 'AuthService', 'AuthenticatedGuard', 'SessionStore'];
-      const differing = names.filter((name) => required[name] === undefined || required[name] !== imported[name]);
-      if (differing.length > 0) { console.error('two instances of ' + differing.join(', ')); process.exit(1); }
-    });`;
-  await run(node, ['--input-type=commonjs', '-e', script], { cwd: appDir });
+/**
+ * require() and import() must give the very same classes, whichever build the app's Nest picks,
+ * and so must an ESM-only dependency (esm-lib, which imports { AuthService, SessionModule } from
+ * the package) whether the app require()s it (require(esm): no top-level await may be in its
+ * graph) or import()s it: the dual-package hazard case. And they must be the build that matches
+ * the app's Nest. Run from a CommonJS script and from an ES module script (where require is
+ * createRequire's), each loading the package first by require.
+ */
+const ONE_INSTANCE_CHECK = `
+  const names = ['SessionModule', 'AuthService', 'AuthenticatedGuard', 'SessionStore', 'JwtGuard'];
+  const required = require('nestjs-session-auth');
+  let libRequired;
+  try {
+    libRequired = require('esm-lib').fromLib;
+  } catch (error) {
+    console.error('require(esm-lib) failed: ' + (error.code ?? '') + ' ' + error.message);
+    process.exit(1);
+  }
+  // The build the app's Nest calls for: the CommonJS one for Nest 11, the ESM one for Nest 12.
+  const dist = require('node:path').join(process.cwd(), 'node_modules', 'nestjs-session-auth', 'dist');
+  const build = process.env.EXPECTED_BUILD === 'esm'
+    ? import(require('node:url').pathToFileURL(require('node:path').join(dist, 'index.js')).href)
+    : Promise.resolve(require(require('node:path').join(dist, 'cjs', 'index.js')));
+  Promise.all([import('nestjs-session-auth'), import('esm-lib'), build]).then(([imported, { fromLib: libImported }, expected]) => {
+    const differing = [
+      ...names.filter((name) => required[name] !== expected[name]).map((name) => name + ' (not from the ' + process.env.EXPECTED_BUILD + ' build)'),
+      ...names.filter((name) => required[name] === undefined || required[name] !== imported[name]).map((name) => name + ' (require vs import)'),
+      ...['AuthService', 'SessionModule'].flatMap((name) => [
+        ...(libRequired[name] === required[name] ? [] : [name + ' (esm-lib by require vs the package by require)']),
+        ...(libImported[name] === required[name] ? [] : [name + ' (esm-lib by import vs the package by require)']),
+      ]),
+    ];
+    if (differing.length > 0) { console.error('not one instance of the expected build: ' + differing.join(', ')); process.exit(1); }
+  });`;
+
+async function checkOneInstance(app, node, appDir, inputType) {
+  const prelude = inputType === 'module' ? "import { createRequire } from 'node:module'; const require = createRequire(process.cwd() + '/');" : '';
+  const env = { EXPECTED_BUILD: app.esm ? 'esm' : 'cjs' };
+  await run(node, [`--input-type=${inputType}`, '-e', prelude + ONE_INSTANCE_CHECK], { cwd: appDir, env });
 }
 
 function freePort() {
@@ -190,12 +228,41 @@ async function authFlow(base) {
   await expectStatus(await fetch(`${base}/profile`, { headers: authed }), 401, 'GET /profile after logout');
 }
 
+/** AUTH_MODE=jwt: login → bearer request → refresh → bearer request with the new token → logout. */
+async function jwtFlow(base) {
+  const json = { 'Content-Type': 'application/json' };
+  const login = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ username: 'alice', password: 'alice-password' }),
+  });
+  const tokens = await expectStatus(login, 200, 'POST /auth/login (jwt)');
+  check(login.headers.getSetCookie().length === 0, `jwt mode set a cookie: ${login.headers.getSetCookie()}`);
+  check(tokens.tokenType === 'Bearer' && tokens.accessToken && tokens.refreshToken, `POST /auth/login (jwt) answered ${JSON.stringify(tokens)}`);
+  const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+  const me = await expectStatus(await fetch(`${base}/profile`, { headers: bearer(tokens.accessToken) }), 200, 'GET /profile (bearer)');
+  check(me.id === 'u-alice', `GET /profile (bearer) answered ${JSON.stringify(me)}`);
+  const refresh = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: tokens.refreshToken }) });
+  const renewed = await expectStatus(refresh, 200, 'POST /auth/refresh');
+  check(renewed.accessToken && renewed.refreshToken && renewed.refreshToken !== tokens.refreshToken, `POST /auth/refresh answered ${JSON.stringify(renewed)}`);
+  await expectStatus(await fetch(`${base}/profile`, { headers: bearer(renewed.accessToken) }), 200, 'GET /profile (refreshed bearer)');
+  const logout = await fetch(`${base}/auth/logout`, {
+    method: 'POST',
+    headers: { ...bearer(renewed.accessToken), ...json },
+    body: JSON.stringify({ refreshToken: renewed.refreshToken }),
+  });
+  await expectStatus(logout, 204, 'POST /auth/logout (bearer)');
+  await expectStatus(await fetch(`${base}/profile`, { headers: bearer(renewed.accessToken) }), 401, 'GET /profile (bearer) after logout');
+  const again = await fetch(`${base}/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refreshToken: renewed.refreshToken }) });
+  await expectStatus(again, 401, 'POST /auth/refresh after logout');
+}
+
 /** Starts the compiled app (`node dist/main.js`) and runs the flow against it. */
-async function runCompiledApp(node, appDir, adapter) {
+async function runCompiledApp(node, appDir, adapter, mode = 'session') {
   const port = await freePort();
   const child = spawn(node, ['dist/main.js'], {
     cwd: appDir,
-    env: { ...process.env, ADAPTER: adapter, PORT: String(port), NODE_OPTIONS: '' },
+    env: { ...process.env, ADAPTER: adapter, AUTH_MODE: mode, PORT: String(port), NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -209,7 +276,7 @@ async function runCompiledApp(node, appDir, adapter) {
       check(Date.now() < deadline, `the app did not start in 30 s:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await authFlow(`http://127.0.0.1:${port}`);
+    await (mode === 'jwt' ? jwtFlow : authFlow)(`http://127.0.0.1:${port}`);
   } catch (error) {
     error.message += `\napp output:\n${output.slice(-4000)}`;
     throw error;
@@ -238,20 +305,28 @@ async function main() {
       const appDir = join(work, app.name);
       await writeAppSource(app, appDir);
       await cp(join(TEMPLATES, app.name), appDir, { recursive: true });
+      await cp(join(TEMPLATES, 'esm-lib'), join(appDir, 'esm-lib'), { recursive: true });
       const snippets = await writeReadmeSnippets(app, appDir);
       await step(`${app.name}: npm install (the tarball and the registry)`, async () => {
         const { output } = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: appDir });
         checkInstallWarnings(app, output);
       });
       await step(`${app.name}: npm ls: no peer conflict, one @nestjs/common and @nestjs/core`, () => checkSingleCopies(appDir));
-      await step(`${app.name}: npm run build (tsc, with ${snippets.compiled} README snippets; ${snippets.tests} README tests for jest)`, () => run('npm', ['run', 'build'], { cwd: appDir }));
+      await step(`${app.name}: npm run build (tsc, with ${snippets.compiled} README snippets; ${snippets.tests} README tests for jest; ${snippets.fragments} fragments not compiled)`, () => run('npm', ['run', 'build'], { cwd: appDir }));
       for (const node of NODES) {
         const { output: version } = await run(node, ['--version']);
         const on = `on node ${version.trim()}`;
-        await step(`${app.name} ${on}: require() and import() give one instance`, () => checkOneInstance(node, appDir));
+        for (const inputType of ['commonjs', 'module']) {
+          await step(`${app.name} ${on}: one instance from a ${inputType} script: the package and esm-lib, by require() and import(), are the ${app.esm ? 'ESM' : 'CommonJS'} build`, () =>
+            checkOneInstance(app, node, appDir, inputType),
+          );
+        }
         for (const adapter of ['express', 'fastify']) {
           await step(`${app.name} ${on}: node dist/main.js over ${adapter}: the auth flow`, () => runCompiledApp(node, appDir, adapter));
         }
+        await step(`${app.name} ${on}: node dist/main.js over ${app.jwtAdapter}, AUTH_MODE=jwt: login, bearer, refresh, logout`, () =>
+          runCompiledApp(node, appDir, app.jwtAdapter, 'jwt'),
+        );
         await step(`${app.name} ${on}: its jest e2e tests (supertest, express and fastify; the README's)`, async () => {
           const { output } = await run(node, ['node_modules/jest/bin/jest.js', ...app.jest], {
             cwd: appDir,
