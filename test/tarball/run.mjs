@@ -108,20 +108,17 @@ async function writeAppSource(app, appDir) {
 /**
  * Every ```ts block of the README, as pasted into the app: a test (one with `describe(`) into
  * test/, where jest runs it; any other block into src/, where the app's build compiles it. A
- * block without a single import is a fragment (it uses names a surrounding file would import)
- * and cannot compile on its own: it is counted, not compiled.
+ * block without a single import cannot compile on its own, so it fails the check.
  */
 async function writeReadmeSnippets(app, appDir) {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]);
   check(blocks.length > 0, 'README.md has no ```ts blocks');
   await mkdir(join(appDir, 'src', 'readme'), { recursive: true });
-  const counts = { compiled: 0, tests: 0, fragments: 0 };
+  const counts = { compiled: 0, tests: 0 };
   for (const [index, code] of blocks.entries()) {
-    if (!/^import /m.test(code)) {
-      counts.fragments++;
-      continue;
-    }
+    // Every block must compile as pasted into a new app: one without imports cannot, so it fails here.
+    check(/^import /m.test(code), `README.md \`\`\`ts block ${index + 1} has no import: make it a whole file that compiles as pasted`);
     const isTest = code.includes('describe(');
     counts[isTest ? 'tests' : 'compiled']++;
     const file = isTest ? join('test', `readme-${index + 1}.e2e-spec.ts`) : join('src', 'readme', `snippet-${index + 1}.ts`);
@@ -312,7 +309,7 @@ async function main() {
         checkInstallWarnings(app, output);
       });
       await step(`${app.name}: npm ls: no peer conflict, one @nestjs/common and @nestjs/core`, () => checkSingleCopies(appDir));
-      await step(`${app.name}: npm run build (tsc, with ${snippets.compiled} README snippets; ${snippets.tests} README tests for jest; ${snippets.fragments} fragments not compiled)`, () => run('npm', ['run', 'build'], { cwd: appDir }));
+      await step(`${app.name}: npm run build (tsc, with ${snippets.compiled} README snippets; ${snippets.tests} README tests for jest)`, () => run('npm', ['run', 'build'], { cwd: appDir }));
       for (const node of NODES) {
         const { output: version } = await run(node, ['--version']);
         const on = `on node ${version.trim()}`;
