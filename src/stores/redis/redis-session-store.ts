@@ -219,7 +219,15 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     // index has lost cannot be told apart and goes too.
     const kept = keepHandle === undefined ? null : await this.findInIndex(user, keepHandle);
     const keptKey = kept ? [kept.entry.sessionKey] : [];
-    await this.run('revoke', REVOKE_EPOCH, [1 + keptKey.length, this.epochKey(user.tag), ...keptKey, randomToken(EPOCH_BYTES)]);
+    const revoked = (await this.run('revoke', REVOKE_EPOCH, [
+      2 + keptKey.length,
+      this.epochKey(user.tag),
+      this.indexKey(user.tag),
+      ...keptKey,
+      randomToken(EPOCH_BYTES),
+      this.sessionKey({ tag: user.tag, digest: '' }),
+      Date.now(),
+    ])) as number;
     // Then what the index names is deleted, one page per script, reading the index again each time: what a batch destroyed has left
     // it, and a session rotated meanwhile shows up under its new digest in a later page.
     let destroyed = 0;
@@ -233,7 +241,8 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
       previous = members;
       destroyed += await this.destroyEntries(user.id, indexKey, doomed);
     }
-    return destroyed;
+    // Counted at the epoch swap: reads racing with this call delete revoked sessions themselves.
+    return revoked >= 0 ? revoked : destroyed;
   }
 
   async close(): Promise<void> {

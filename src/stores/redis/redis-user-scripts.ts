@@ -15,21 +15,31 @@ end
 `;
 
 /**
- * KEYS: the user's epoch, then optionally the session to keep. ARGV: the new epoch.
+ * KEYS: the user's epoch, the user's index, then optionally the session to keep. ARGV: the new
+ * epoch, the key prefix of the user's sessions (`<prefix>{tag}:s:`), now.
  * Revokes every session of the user at once by replacing the epoch (keeping its TTL, which
  * already covers the user's longest-living session); the kept session, if still current, moves
- * to the new epoch. Without an epoch key every session of the user already reads as revoked.
+ * to the new epoch. Returns how many of the sessions the index names it revoked, counted in the
+ * same step (a concurrent read deletes a revoked session at once, so counting later would miss
+ * it); the index is bounded by the per-user limit. Without an epoch key every session of the user
+ * already reads as revoked: -1.
  */
 export const REVOKE_EPOCH: RedisScript = {
   name: 'sessionAuthRevokeEpoch',
   numberOfKeys: undefined,
   lua: `
 local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local keep = #KEYS > 1 and redis.call('HGET', KEYS[2], 'g') == current
+if not current then return -1 end
+local keep = #KEYS > 2 and redis.call('HGET', KEYS[3], 'g') == current
+local revoked = 0
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], '+inf')) do
+  local dot = string.find(member, '.', 1, true)
+  local key = dot and ARGV[2] .. string.sub(member, dot + 1)
+  if key and not (keep and key == KEYS[3]) and redis.call('HGET', key, 'g') == current then revoked = revoked + 1 end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
-if keep then redis.call('HSET', KEYS[2], 'g', ARGV[1]) end
-return 1
+if keep then redis.call('HSET', KEYS[3], 'g', ARGV[1]) end
+return revoked
 `,
 };
 
