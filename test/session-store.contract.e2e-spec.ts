@@ -49,21 +49,35 @@ describe('MemorySessionStore maxSessions', () => {
     await store?.close();
   });
 
-  it('drops the oldest session when a new one is created while full', async () => {
+  it('drops the least recently used anonymous session first when a new one is created while full', async () => {
     store = new MemorySessionStore({ maxSessions: 3 });
     const userId = uniqueUserId();
-    const oldest = { ref: userRef(userId), record: makeRecord(userId) };
-    await store.create(oldest.ref, oldest.record, 60_000);
-    const rest = [anonymousRef(), anonymousRef(), anonymousRef()];
-    for (const ref of rest) {
+    const user = { ref: userRef(userId), record: makeRecord(userId) };
+    await store.create(user.ref, user.record, 60_000);
+    const [oldestAnonymous, ...otherAnonymous] = [anonymousRef(), anonymousRef(), anonymousRef()];
+    for (const ref of [oldestAnonymous, ...otherAnonymous]) {
       await sleep(2);
       await store.create(ref, makeRecord(null), 60_000);
     }
 
     expect(store.size).toBe(3);
-    expect(await store.read(oldest.ref, peek())).toBeNull();
-    expect(await store.listByUser(ownerOf(userId))).toEqual([]);
-    for (const ref of rest) expect(await store.read(ref, peek())).not.toBeNull();
+    expect(await store.read(oldestAnonymous, peek())).toBeNull();
+    expect(await store.read(user.ref, peek())).not.toBeNull();
+    for (const ref of otherAnonymous) expect(await store.read(ref, peek())).not.toBeNull();
+  });
+
+  it('drops the least recently used user session when a new one is created while full of them', async () => {
+    store = new MemorySessionStore({ maxSessions: 3 });
+    const sessions = [uniqueUserId(), uniqueUserId(), uniqueUserId(), uniqueUserId()].map((userId) => ({ userId, ref: userRef(userId) }));
+    for (const { userId, ref } of sessions) {
+      await sleep(2);
+      await store.create(ref, makeRecord(userId), 60_000);
+    }
+
+    expect(store.size).toBe(3);
+    expect(await store.read(sessions[0].ref, peek())).toBeNull();
+    expect(await store.listByUser(ownerOf(sessions[0].userId))).toEqual([]);
+    for (const { ref } of sessions.slice(1)) expect(await store.read(ref, peek())).not.toBeNull();
   });
 
   it('sweeps expired sessions before dropping a live one', async () => {
