@@ -1,9 +1,10 @@
 /**
  * The Lua scripts behind RedisSessionStore. Each runs atomically on keys that all carry the same
  * `{tag}` hash tag, so each script runs in one Redis Cluster slot. Most touch only keys given in
- * KEYS; CREATE (evicting a user's oldest sessions) also deletes session keys it derives from its
- * index key's prefix and the index members: the same slot, which Redis and Redis Cluster allow,
- * but servers that enforce declared keys strictly (e.g. Dragonfly's default) would refuse it.
+ * KEYS; CREATE (evicting a user's oldest sessions) and REVOKE_EPOCH (counting what it revokes)
+ * also reach session keys they derive from the key prefix and the index members: the same slot,
+ * which Redis and Redis Cluster allow, but servers that enforce declared keys strictly (e.g.
+ * Dragonfly's default) would refuse it.
  *
  * Layout (see redis-session-store.ts): a session is a hash `<prefix>{tag}:s:<sha256(token)>`
  * with metadata fields (h handle, u user id, user, c created, s last seen, a absolute deadline,
