@@ -153,11 +153,6 @@ export const sessionExports = [
   CSRF_TOKENS,
   SessionStore,
   SessionManager,
-  {
-    provide: CSRF_TOKENS,
-    useFactory: (options: ResolvedSessionOptions) => (options.csrf?.token ? new CsrfTokens(options.secrets) : null),
-    inject: [RESOLVED_SESSION_OPTIONS],
-  },
   RequestSessions,
   AuthService,
   SessionGuard,
