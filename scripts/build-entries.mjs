@@ -38,6 +38,18 @@ if (names.length === 0) throw new Error('dist/index.js exports nothing: run the 
 
 await writeFile(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 
+// The two builds have two declaration trees (dist/index.d.ts for import, dist/cjs/index.d.ts for
+// require), and an app's `declare module 'nestjs-session-auth' { interface SessionData ... }`
+// merges into the one its own file resolves to. So that one augmentation types sessions in both
+// trees (a .cts file next to .ts ones, a CommonJS dependency's types), the CommonJS tree's
+// SessionData is the ESM tree's, re-exported: one interface. Type-only, so nothing runs.
+await writeFile(
+  join(DIST, 'cjs', 'core', 'session-data.d.ts'),
+  `// The ESM tree's declarations, so that both trees share one SessionData (scripts/build-entries.mjs).
+export type { DeclaredSessionKey, SessionData, SessionValue, Uninferred } from '../../core/session-data.js';
+`,
+);
+
 await writeFile(
   join(DIST, 'index.cjs'),
   `'use strict';

@@ -16,6 +16,7 @@ export {
   type InvalidSessionReason,
 } from './core/errors.js';
 export { Session } from './core/session.js';
+export type { SessionData } from './core/session-data.js';
 export type { SessionInfo } from './core/session-manager.js';
 export type { TokenPair } from './core/jwt/token-issuer.js';
 export type { JwtAlgorithm, JwtKeyOption } from './core/jwt/jwt-keys.js';

@@ -3,18 +3,22 @@ import { InvalidSessionDataError, SessionDataTooLargeError, type InvalidSessionR
 import type { RequestFacts, ResponseSink } from './session-cookie.js';
 import type { SessionRef, SessionToken } from './session-token.js';
 import { exceedsSessionDataLimits, measureSessionData, SESSION_DATA_LIMITS, type SessionRecord } from './session-store.js';
+import type { DeclaredSessionKey, SessionData, SessionValue, Uninferred } from './session-data.js';
 
 const MAX_KEY_LENGTH = 128;
 const MAX_VALUE_BYTES = 64 * 1024;
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
 
+export type CredentialKind = 'cookie' | 'bearer';
+
 /**
  * One request's view of its session, as `@CurrentSession()` gives it. Reads come from what was
  * loaded; writes are collected and sent to the store, changed keys only, before the response
  * goes out. Nothing is stored for a visitor until something is set or they log in.
+ *
+ * Values are typed by the app's `SessionData` (see session-data.ts): declared keys on get and
+ * set, other keys hold `unknown`.
  */
-export type CredentialKind = 'cookie' | 'bearer';
-
 export class Session {
   /** @internal Where the session is stored; null until something is. */ ref: SessionRef | null = null;
   /** @internal The cookie token, when the session came from (or was given) a cookie. */ token: SessionToken | null = null;
@@ -50,18 +54,28 @@ export class Session {
     return this.user;
   }
 
-  get<T = unknown>(key: string): T | undefined {
+  /** The value of a declared key, typed as declared. */
+  get<Key extends DeclaredSessionKey<SessionData>>(key: Key): SessionData[Key] | undefined;
+  /**
+   * Any other key: `unknown`, or the type given, `get<T>(key)`, which is an assertion as with
+   * `JSON.parse` (never inferred from where the result goes).
+   */
+  get<T = unknown>(key: string): Uninferred<T> | undefined;
+  get(key: string): unknown {
     const stored = this.record && Object.hasOwn(this.record.data, key) ? this.record.data[key] : undefined;
     const text = this.changes.has(key) ? this.changes.get(key) : stored;
-    return text === null || text === undefined ? undefined : (JSON.parse(text) as T);
+    return text === null || text === undefined ? undefined : JSON.parse(text);
   }
 
   has(key: string): boolean {
     return this.get(key) !== undefined;
   }
 
-  /** Stores a JSON-serializable value under a key; `undefined` deletes the key. */
-  set(key: string, value: unknown): void {
+  /**
+   * Stores a JSON-serializable value under a key; `undefined` deletes the key. A declared key
+   * takes only its declared type; any other key takes any value.
+   */
+  set<Key extends string>(key: Key, value: SessionValue<SessionData, Key> | undefined): void {
     assertKey(key);
     if (value === undefined) {
       this.delete(key);
@@ -94,14 +108,14 @@ export class Session {
   }
 
   /** The session data as one plain object. */
-  toJSON(): Record<string, unknown> {
+  toJSON(): Partial<SessionData> & Record<string, unknown> {
     const result: Record<string, unknown> = {};
     const keys = new Set([...Object.keys(this.record?.data ?? {}), ...this.changes.keys()]);
     for (const key of keys) {
       const value = this.get(key);
       if (value !== undefined) result[key] = value;
     }
-    return result;
+    return result as Partial<SessionData> & Record<string, unknown>;
   }
 
   /** Logs show the session's shape, never its token. */
