@@ -1,6 +1,7 @@
-// Writes the package's two entry points next to the builds that `npm run build` compiled:
-// dist/index.js (ESM) and dist/cjs/index.js (CommonJS). See the comment in ENTRY_COMMENT.
-import { writeFile } from 'node:fs/promises';
+// Writes the package's entry points next to the builds that `npm run build` compiled:
+// dist/index.js (ESM) and dist/cjs/index.js (CommonJS), and likewise dist/testing.* for the
+// `nestjs-session-auth/testing` subpath. See the comment in ENTRY_COMMENT.
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,10 +33,6 @@ const NEST_IS_ESM = `function nestCommonIsEsm(require) {
   }
 }`;
 
-const esm = await import(join(DIST, 'index.js'));
-const names = Object.keys(esm).filter((name) => name !== 'default').sort();
-if (names.length === 0) throw new Error('dist/index.js exports nothing: run the ESM build first.');
-
 await writeFile(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 
 // The two builds have two declaration trees (dist/index.d.ts for import, dist/cjs/index.d.ts for
@@ -43,38 +40,58 @@ await writeFile(join(DIST, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 // merges into the one its own file resolves to. So that one augmentation types sessions in both
 // trees (a .cts file next to .ts ones, a CommonJS dependency's types), the CommonJS tree's
 // SessionData is the ESM tree's, re-exported: one interface. Type-only, so nothing runs.
+const sessionDataTypes = [...(await readFile(join(DIST, 'core', 'session-data.d.ts'), 'utf8')).matchAll(/^export (?:interface|type) (\w+)/gm)].map(
+  (match) => match[1],
+);
+if (!sessionDataTypes.includes('SessionData')) throw new Error('dist/core/session-data.d.ts declares no SessionData: run the ESM build first.');
 await writeFile(
   join(DIST, 'cjs', 'core', 'session-data.d.ts'),
   `// The ESM tree's declarations, so that both trees share one SessionData (scripts/build-entries.mjs).
-export type { DeclaredSessionKey, SessionData, SessionValue, Uninferred } from '../../core/session-data.js';
+export type { ${sessionDataTypes.join(', ')} } from '../../core/session-data.js';
 `,
 );
 
-await writeFile(
-  join(DIST, 'index.cjs'),
-  `'use strict';
+/**
+ * The package's entry points: `.` (dist/index.*) and `./testing` (dist/testing.*). Each picks
+ * its build by the same rule, so the testing helpers get the very classes (SessionManager, DI
+ * tokens) of the build the app's own SessionModule comes from.
+ */
+const ENTRIES = [
+  { file: 'index', esmBuild: './index.js', cjsBuild: './cjs/index.js' },
+  { file: 'testing', esmBuild: './testing/index.js', cjsBuild: './cjs/testing/index.js' },
+];
+
+for (const { file, esmBuild, cjsBuild } of ENTRIES) {
+  const esm = await import(join(DIST, esmBuild));
+  const names = Object.keys(esm).filter((name) => name !== 'default').sort();
+  if (names.length === 0) throw new Error(`dist/${esmBuild.slice(2)} exports nothing: run the ESM build first.`);
+
+  await writeFile(
+    join(DIST, `${file}.cjs`),
+    `'use strict';
 ${ENTRY_COMMENT}
 ${NEST_IS_ESM}
 
 // require(esm) of the ESM build: Node 20.19+ and 22.12+, as @nestjs/common 12 itself needs.
-module.exports = nestCommonIsEsm(require) ? require('./index.js') : require('./cjs/index.js');
+module.exports = nestCommonIsEsm(require) ? require('${esmBuild}') : require('${cjsBuild}');
 `,
-);
+  );
 
-await writeFile(
-  join(DIST, 'index.mjs'),
-  `${ENTRY_COMMENT}
+  await writeFile(
+    join(DIST, `${file}.mjs`),
+    `${ENTRY_COMMENT}
 import { createRequire } from 'node:module';
-import * as esm from './index.js';
+import * as esm from '${esmBuild}';
 
 ${NEST_IS_ESM}
 
 const require = createRequire(import.meta.url);
-const build = nestCommonIsEsm(require) ? esm : require('./cjs/index.js');
+const build = nestCommonIsEsm(require) ? esm : require('${cjsBuild}');
 
 export const {
 ${names.map((name) => `  ${name},`).join('\n')}
 } = build;
 `,
-);
-console.log(`dist/index.mjs and dist/index.cjs: ${names.length} exports`);
+  );
+  console.log(`dist/${file}.mjs and dist/${file}.cjs: ${names.length} exports`);
+}

@@ -75,6 +75,10 @@ function checkFileList(files) {
     'dist/index.mjs',
     'dist/index.cjs',
     'dist/index.js',
+    'dist/testing.mjs',
+    'dist/testing.cjs',
+    'dist/testing/index.d.ts',
+    'dist/cjs/testing/index.d.ts',
     'dist/index.d.ts',
     'dist/cjs/index.js',
     'dist/cjs/index.d.ts',
@@ -82,7 +86,7 @@ function checkFileList(files) {
   ];
   const missing = required.filter((file) => !files.includes(file));
   check(missing.length === 0, `the tarball lacks ${missing.join(', ')}`);
-  const allowed = /^(LICENSE|README\.md|package\.json|dist\/index\.(mjs|cjs)|dist\/cjs\/package\.json|dist\/(cjs\/)?[\w/.-]+\.(js|d\.ts))$/;
+  const allowed = /^(LICENSE|README\.md|package\.json|dist\/(index|testing)\.(mjs|cjs)|dist\/cjs\/package\.json|dist\/(cjs\/)?[\w/.-]+\.(js|d\.ts))$/;
   const unexpected = files.filter((file) => !allowed.test(file) || /(^|\/)demo\/|\.map$|^src\/|^test\//.test(file));
   check(unexpected.length === 0, `the tarball holds files it should not: ${unexpected.join(', ')}`);
   for (const build of ['dist/', 'dist/cjs/']) {
@@ -154,6 +158,7 @@ async function checkSingleCopies(appDir) {
 const ONE_INSTANCE_CHECK = `
   const names = ['SessionModule', 'AuthService', 'AuthenticatedGuard', 'SessionStore', 'JwtGuard'];
   const required = require('nestjs-session-auth');
+  const testingRequired = require('nestjs-session-auth/testing');
   let libRequired;
   try {
     libRequired = require('esm-lib').fromLib;
@@ -166,8 +171,14 @@ const ONE_INSTANCE_CHECK = `
   const build = process.env.EXPECTED_BUILD === 'esm'
     ? import(require('node:url').pathToFileURL(require('node:path').join(dist, 'index.js')).href)
     : Promise.resolve(require(require('node:path').join(dist, 'cjs', 'index.js')));
-  Promise.all([import('nestjs-session-auth'), import('esm-lib'), build]).then(([imported, { fromLib: libImported }, expected]) => {
+  const testingBuild = process.env.EXPECTED_BUILD === 'esm'
+    ? import(require('node:url').pathToFileURL(require('node:path').join(dist, 'testing', 'index.js')).href)
+    : Promise.resolve(require(require('node:path').join(dist, 'cjs', 'testing', 'index.js')));
+  Promise.all([import('nestjs-session-auth'), import('esm-lib'), build, import('nestjs-session-auth/testing'), testingBuild]).then(([imported, { fromLib: libImported }, expected, testingImported, testingExpected]) => {
     const differing = [
+      // The testing subpath: one SessionTesting, from the build the main entry hands out.
+      ...(testingRequired.SessionTesting !== undefined && testingRequired.SessionTesting === testingImported.SessionTesting ? [] : ['SessionTesting (require vs import)']),
+      ...(testingRequired.SessionTesting === testingExpected.SessionTesting ? [] : ['SessionTesting (not from the ' + process.env.EXPECTED_BUILD + ' build)']),
       ...names.filter((name) => required[name] !== expected[name]).map((name) => name + ' (not from the ' + process.env.EXPECTED_BUILD + ' build)'),
       ...names.filter((name) => required[name] === undefined || required[name] !== imported[name]).map((name) => name + ' (require vs import)'),
       ...['AuthService', 'SessionModule'].flatMap((name) => [

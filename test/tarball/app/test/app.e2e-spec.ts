@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { SessionTesting } from 'nestjs-session-auth/testing';
 import request from 'supertest';
 import { AppModule } from './../src/app.module';
 
@@ -38,6 +39,15 @@ describe.each(['express', 'fastify'])('AppModule over %s (e2e)', (adapter) => {
 
     await request(server).post('/auth/logout').set('Cookie', cookie).expect(204);
     await request(server).get('/profile').set('Cookie', cookie).expect(401);
+  });
+
+  it('starts logged in through SessionTesting (nestjs-session-auth/testing), without the login route', async () => {
+    const { cookie, sessionId } = await SessionTesting.from(app).login({ id: 'u-kit', roles: ['user'] }, { data: { note: 'seeded' } });
+    const server = app.getHttpServer();
+    await request(server).get('/profile').set('Cookie', cookie!).expect(200, { id: 'u-kit' });
+    await request(server).get('/profile/note').set('Cookie', cookie!).expect(200, { note: 'seeded' });
+    const sessions = await request(server).get('/auth/sessions').set('Cookie', cookie!).expect(200);
+    expect(sessions.body.map((session: { id: string }) => session.id)).toEqual([sessionId]);
   });
 
   it('answers 401 for a wrong password', async () => {
