@@ -69,6 +69,8 @@ export const DEMO_PAGE = `<!doctype html>
 
   <section id="sessions-section" hidden>
     <h2>Your sessions</h2>
+    <p class="muted">Every device signed in as you. Revoking one signs it out on its next request.
+      <button id="refresh-sessions" type="button" class="quiet">Refresh</button></p>
     <table>
       <thead><tr><th>session</th><th>signed in</th><th>last seen</th><th>device</th><th></th></tr></thead>
       <tbody id="sessions"></tbody>
@@ -81,6 +83,7 @@ const $ = (id) => document.getElementById(id);
 const tokens = { access: null, refresh: null, expiresAt: 0, renewAt: 0, inUse: false };
 // With CSRF_TOKEN=1 the server hands out a token bound to the session cookie; sent on every call.
 let csrfToken = null;
+let wasSignedIn = false;
 
 function keepTokens(body) {
   if (!body || !body.accessToken) return;
@@ -147,6 +150,9 @@ async function render() {
   const signedIn = me.status === 200;
   $('signed-out').hidden = signedIn;
   for (const id of ['signed-in', 'data-section', 'sessions-section']) $(id).hidden = !signedIn;
+  // Signed in a moment ago and not by our own sign-out: the session was revoked elsewhere or expired.
+  if (!signedIn && wasSignedIn) say('Signed out: this session was ended on another device, or it expired.', 'bad');
+  wasSignedIn = signedIn;
   if (!signedIn) { dropTokens(); csrfToken = null; return; }
   // After a reload or a rotation the page asks for the current session's token (404 when off).
   if (!csrfToken) {
@@ -165,6 +171,8 @@ async function render() {
   rows.replaceChildren();
   for (const session of list.status === 200 ? list.body : []) {
     const row = document.createElement('tr');
+    row.dataset.sessionId = session.id;
+    if (session.current) row.dataset.current = 'true';
     cell(row, session.id.slice(0, 8) + (session.current ? ' (this one)' : ''));
     cell(row, time(session.createdAt));
     cell(row, time(session.lastSeenAt));
@@ -175,8 +183,9 @@ async function render() {
     revoke.textContent = session.current ? 'Sign out' : 'Revoke';
     revoke.onclick = async () => {
       const result = await call('DELETE', '/auth/sessions/' + encodeURIComponent(session.id));
-      if (result.status === 204) say(session.current ? 'Signed out.' : 'Session revoked.', 'good');
-      else problem(result, 'Revoking');
+      if (result.status !== 204) problem(result, 'Revoking');
+      else if (!session.current) say('Session revoked.', 'good');
+      else { say('Signed out.', 'good'); dropTokens(); wasSignedIn = false; }
       await render();
     };
     cell(row, '').appendChild(revoke);
@@ -211,9 +220,15 @@ $('data-form').addEventListener('submit', async (event) => {
   await render();
 });
 
+$('refresh-sessions').onclick = async () => {
+  say('');
+  await render();
+};
+
 $('logout').onclick = async () => {
   const result = await call('POST', '/auth/logout');
   dropTokens();
+  wasSignedIn = false;
   say(result.status === 204 ? 'Signed out.' : 'Sign-out answered ' + result.status + '.', result.status === 204 ? 'good' : 'bad');
   await render();
 };
@@ -221,6 +236,7 @@ $('logout').onclick = async () => {
 $('logout-all').onclick = async () => {
   const result = await call('POST', '/auth/logout-all');
   dropTokens();
+  wasSignedIn = false;
   say(result.status === 204 ? 'Signed out on every device.' : 'Sign-out answered ' + result.status + '.', result.status === 204 ? 'good' : 'bad');
   await render();
 };
