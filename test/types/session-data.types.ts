@@ -47,6 +47,11 @@ const asserted: number | undefined = session.get<number>('counter');
 // @ts-expect-error the assertion is explicit: it is not inferred from the assignment
 const inferred: number | undefined = session.get('counter');
 
+// A generic wrapper over get<T> still compiles, as before typed data.
+export function readAs<T>(from: Session, key: string): T | undefined {
+  return from.get<T>(key);
+}
+
 // A key only known at run time takes any value.
 declare const dynamicKey: string;
 session.set(dynamicKey, 1);
