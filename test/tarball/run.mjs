@@ -12,6 +12,9 @@
 // ESM-only library that imports the package: loaded by require() and import(), it must see the
 // app's own classes (the dual-package hazard). Each app also runs once with AUTH_MODE=jwt
 // (bearer tokens, refresh, logout), on its Nest major's @nestjs/jwt.
+// Both apps compile app/src/typed-session (a SessionData augmentation with @ts-expect-error
+// lines: unused, they fail the build), and the ESM app a .cts file that sees it through the
+// CommonJS declaration tree; their tests use nestjs-session-auth/testing.
 //
 // Environment: TARBALL_EXTRA_NODES (space-separated node binaries: the apps, installed once,
 // also run under each), TARBALL_KEEP=1 (keep the temporary directory), npm_config_cache (the
