@@ -200,3 +200,8 @@ async function inOwnSchema(connectionString: string): Promise<PostgresServerHand
     },
   };
 }
+
+/** A table name no other store in the run uses, so stores sharing one server never see each other's rows. */
+export function uniqueTableName(label = 'e2e'): string {
+  return `${label}_${randomBytes(6).toString('hex')}`;
+}

@@ -34,15 +34,16 @@ export async function connectPool(options: PostgresStoreOptions, operationTimeou
   return { pool, ownsPool: true };
 }
 
-async function loadPg(): Promise<{ Pool: new (config: Record<string, unknown>) => PostgresPool & { on(event: 'error', listener: () => void): unknown } }> {
+/** `pg`, or a clear start-up error naming it; `specifier` is for tests. */
+export async function loadPg(specifier = PG_PACKAGE): Promise<{ Pool: new (config: Record<string, unknown>) => PostgresPool & { on(event: 'error', listener: () => void): unknown } }> {
   let loaded: { default?: unknown; Pool?: unknown };
   try {
-    loaded = (await import(PG_PACKAGE)) as typeof loaded;
+    loaded = (await import(specifier)) as typeof loaded;
   } catch (error) {
     throw new SessionConfigurationError(
       'store.type',
-      `is 'postgres' but the package \`${PG_PACKAGE}\` could not be loaded (${(error as Error).message})`,
-      `Install the optional peer dependency: npm install ${PG_PACKAGE}`,
+      `is 'postgres' but the package \`${specifier}\` could not be loaded (${(error as Error).message})`,
+      `Install the optional peer dependency: npm install ${specifier}`,
     );
   }
   // pg is CommonJS: its Pool is on the default export under ESM, on the module itself under require.
