@@ -107,8 +107,13 @@ function startWatchdog(pid: number, dir: string): ChildProcess {
   return watchdog;
 }
 
-export async function startPostgresServer(): Promise<PostgresServerHandle> {
-  if (process.env.DATABASE_URL) return inOwnSchema(process.env.DATABASE_URL);
+export interface StartPostgresServerOptions {
+  /** Start a private server even when DATABASE_URL is set (a suite that stops its server). */
+  private?: boolean;
+}
+
+export async function startPostgresServer(options: StartPostgresServerOptions = {}): Promise<PostgresServerHandle> {
+  if (process.env.DATABASE_URL && !options.private) return inOwnSchema(process.env.DATABASE_URL);
   const binDir = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'nsa-pg-'));
   const data = join(dir, 'data');
