@@ -153,6 +153,30 @@ describe('PostgreSQL store start-up', () => {
   });
 });
 
+describe('PostgreSQL store operation bound', () => {
+  it('a statement that cannot proceed (its table locked by another session) fails as unavailable within operationTimeoutMs', async () => {
+    const { store, tableName } = await connectStore({ operationTimeoutMs: 400 });
+    const blocker = await admin.connect();
+    try {
+      expect((await store.pool.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('400ms');
+      const userId = uniqueUserId();
+      const ref = userRef(userId);
+      await store.create(ref, makeRecord(userId), 60_000);
+      await blocker.query(`BEGIN; LOCK TABLE ${qualified(tableName)} IN ACCESS EXCLUSIVE MODE`);
+      const started = Date.now();
+      await expect(store.read(ref, peek())).rejects.toThrow(/Session store unavailable during read/);
+      await expect(store.create(userRef(userId), makeRecord(userId), 60_000)).rejects.toThrow(/Session store unavailable during create/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await blocker.query('ROLLBACK');
+      expect(await store.read(ref, peek())).not.toBeNull();
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+      await store.close();
+    }
+  });
+});
+
 describe('PostgreSQL store sweeper', () => {
   it('deletes expired rows in batches and keeps live ones', async () => {
     const { store, tableName } = await connectStore({ sweepIntervalMs: 3_600_000 });
