@@ -82,9 +82,7 @@ describe('PostgreSQL store writes racing each other and a destroy, at the store'
       const ref = userRef(userId);
       await store.create(ref, makeRecord(userId), 60_000);
       const keys = Array.from({ length: 1000 }, (_, i) => `k${i}`);
-      const started = Date.now();
       const written = await Promise.all(keys.map((key) => store.update(ref, { data: { [key]: JSON.stringify(key) } })));
-      console.log(`1,000 concurrent updates of one PostgreSQL session: ${Date.now() - started} ms`);
       expect(written.every(Boolean)).toBe(true);
       const data = (await store.read(ref, peek()))!.data;
       expect(Object.keys(data).sort()).toEqual([...keys].sort());
@@ -232,6 +230,21 @@ describe('PostgreSQL session row size', () => {
       expect(rowBytes).toBeLessThan(1024);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('PostgreSQL store migration into a schema that does not exist yet', () => {
+  it('creates the schema and the tables', async () => {
+    const schema = uniqueTableName('schema');
+    const store = await PostgresSessionStore.connect({ connectionString: server.connectionString, schema, migrate: true });
+    try {
+      const ref = userRef(uniqueUserId());
+      await store.create(ref, makeRecord(null), 60_000);
+      expect(await store.read(ref, peek())).not.toBeNull();
+    } finally {
+      await store.close();
+      await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
     }
   });
 });

@@ -13,6 +13,9 @@ export const MIGRATION_PATH = `nestjs-session-auth/dist/stores/postgres/migratio
 export async function migrate(queries: PostgresQueries, tables: PostgresTables): Promise<void> {
   await queries.transaction('migrate', async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('nestjs-session-auth migrate', 0))");
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS would still want CREATE on the database, which an app's role often lacks.
+    const { rows } = await client.query('SELECT to_regnamespace($1) IS NULL AS missing', [tables.names.schema]);
+    if (rows[0].missing === true) await client.query(`CREATE SCHEMA ${tables.schema}`);
     await client.query(tables.migrationSql);
   });
 }

@@ -20,9 +20,8 @@ export const MIGRATION_001_SQL = `-- nestjs-session-auth PostgreSQL store, migra
 --     -v sessions_by_user=session_auth_sessions_by_user -v sessions_by_expiry=session_auth_sessions_by_expiry \\
 --     -v locks=session_auth_sessions_locks -v nonces=session_auth_sessions_nonces -v throttle=session_auth_sessions_throttle \\
 --     -f 001_sessions.sql
--- or let the module run it at start-up with the store option migrate: true.
-
-CREATE SCHEMA IF NOT EXISTS :"schema";
+-- or let the module run it at start-up with the store option migrate: true (which also creates
+-- the schema when it is missing). The schema must exist; creating it needs CREATE on the database.
 
 -- One row per session. The primary key is the SHA-256 of the session token (base64url), never the token.
 CREATE TABLE IF NOT EXISTS :"schema".:"sessions" (
