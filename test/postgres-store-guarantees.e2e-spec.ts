@@ -248,3 +248,20 @@ describe('PostgreSQL store migration into a schema that does not exist yet', () 
     }
   });
 });
+
+describe('PostgreSQL store replay nonces (NonceStore)', () => {
+  it('of 50 concurrent calls with one nonce exactly one is new; the nonce is new again once its window is over', async () => {
+    const { store } = await connectStore();
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => store.rememberNonce('client-a', 'nonce-1', 300)));
+      expect(answers.filter(Boolean)).toHaveLength(1);
+      expect(await store.rememberNonce('client-b', 'nonce-1', 300)).toBe(true);
+      const deadline = Date.now() + 5_000;
+      let again = false;
+      while (!again && Date.now() < deadline) again = await store.rememberNonce('client-a', 'nonce-1', 300);
+      expect(again).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
