@@ -1,17 +1,22 @@
 /**
  * The shared SessionStore contract (test/support/session-store-contract.ts) over
- * PostgresSessionStore on a private PostgreSQL, each store in a table of its own.
+ * PostgresSessionStore on a private PostgreSQL.
  */
-import { randomToken } from '../src/core/session-token.js';
 import { PostgresSessionStore } from '../src/stores/postgres/postgres-session-store.js';
 import { describeSessionStoreContract } from './support/session-store-contract.js';
-import { startPostgresServer, type PostgresServerHandle } from './support/postgres-server.js';
+import { startPostgresServer, uniqueTableName, type PostgresServerHandle } from './support/postgres-server.js';
 
 describe('PostgresSessionStore over a private PostgreSQL', () => {
   let server: PostgresServerHandle;
 
+  // One table for the suite, migrated once: every test works with users and refs of its own,
+  // so none sees another's rows.
+  const tableName = uniqueTableName('contract');
+
   beforeAll(async () => {
     server = await startPostgresServer();
+    const { type: _type, ...options } = server.storeOptions({ tableName });
+    await (await PostgresSessionStore.connect(options)).close();
   });
 
   afterAll(async () => {
@@ -19,8 +24,7 @@ describe('PostgresSessionStore over a private PostgreSQL', () => {
   });
 
   describeSessionStoreContract('PostgresSessionStore', async () => {
-    // A fresh table per store instance, so no test sees another one's rows.
-    const { type: _type, ...options } = server.storeOptions({ tableName: `contract_${randomToken(6).replace(/-/g, '_').toLowerCase()}` });
+    const { type: _type, ...options } = server.storeOptions({ tableName, migrate: false });
     const store = await PostgresSessionStore.connect(options);
     return { store, cleanup: () => store.close() };
   });
