@@ -1,7 +1,7 @@
 // Writes the package's entry points next to the builds that `npm run build` compiled:
 // dist/index.js (ESM) and dist/cjs/index.js (CommonJS), and likewise dist/testing.* for the
 // `nestjs-session-auth/testing` subpath. See the comment in ENTRY_COMMENT.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,3 +95,13 @@ ${names.map((name) => `  ${name},`).join('\n')}
   );
   console.log(`dist/${file}.mjs and dist/${file}.cjs: ${names.length} exports`);
 }
+
+// The PostgreSQL store's migration as a .sql file in both builds, for those who run migrations
+// themselves (the store runs the same text with `migrate: true`).
+const migration = await import(join(DIST, 'stores', 'postgres', 'migrations', '001-sessions.js'));
+for (const build of [DIST, join(DIST, 'cjs')]) {
+  const folder = join(build, 'stores', 'postgres', 'migrations');
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, migration.MIGRATION_001_FILE), migration.MIGRATION_001_SQL);
+}
+console.log(`dist/stores/postgres/migrations/${migration.MIGRATION_001_FILE} (and under dist/cjs)`);

@@ -47,7 +47,7 @@ export class SessionStoreUnavailableError extends SessionAuthError {
   constructor(operation: string, cause?: unknown) {
     super(
       `Session store unavailable during ${operation}: ${describeCause(cause)}. ` +
-        'Check that Redis is reachable; requests will succeed again once it is.',
+        'Check that the session store (Redis, PostgreSQL) is reachable; requests will succeed again once it is.',
       { cause },
     );
   }

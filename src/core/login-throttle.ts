@@ -82,9 +82,15 @@ async function consumeOrRefusal(limiter: RateLimiterAbstract, key: string): Prom
     await limiter.consume(key);
     return null;
   } catch (error) {
-    if (error instanceof Error) throw error;
-    return error as RateLimiterRes;
+    // Judged by shape: a failure may be an Error of another realm (a socket error), which instanceof Error misses.
+    if (isRefusal(error)) return error;
+    throw error;
   }
+}
+
+function isRefusal(value: unknown): value is RateLimiterRes {
+  const candidate = value as Partial<RateLimiterRes> | null;
+  return !(value instanceof Error) && typeof candidate?.msBeforeNext === 'number' && typeof candidate.remainingPoints === 'number';
 }
 
 function keysOf(username: string, ip: string | undefined): Record<keyof LoginLimiters, string> {

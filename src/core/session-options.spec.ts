@@ -146,8 +146,8 @@ describe('resolveSessionOptions: validation', () => {
   });
 
   it('rejects an unknown store type, naming store.type', () => {
-    const error = expectRejected(base({ store: { type: 'postgres' } }), 'store.type');
-    expect(error.message).toContain('postgres');
+    const error = expectRejected(base({ store: { type: 'mongodb' } }), 'store.type');
+    expect(error.message).toContain('mongodb');
   });
 
   it('rejects a store that is neither a description nor a SessionStore', () => {

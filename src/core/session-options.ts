@@ -15,7 +15,7 @@ import {
 import { SessionConfigurationError } from './errors.js';
 import type { SessionStore, SessionsPerUserLimit } from './session-store.js';
 import { resolveMaxSessionsPerUser, type MaxSessionsPerUserOptions } from './sessions-per-user.js';
-import type { MemoryStoreOptions, RedisStoreOptions } from './store-options.js';
+import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions } from './store-options.js';
 import type { AuthMode } from './auth-mode.js';
 
 export type { AuthMode } from './auth-mode.js';
@@ -52,7 +52,8 @@ export interface SessionCookieOptions {
 export type SessionStoreOption =
   | SessionStore
   | ({ type: 'memory' } & MemoryStoreOptions)
-  | ({ type: 'redis' } & RedisStoreOptions);
+  | ({ type: 'redis' } & RedisStoreOptions)
+  | ({ type: 'postgres' } & PostgresStoreOptions);
 
 export interface SessionModuleOptions {
   /**
@@ -268,8 +269,8 @@ function resolveStore(store: SessionStoreOption | undefined): SessionStoreOption
     throw new SessionConfigurationError('store', 'is not an object', "Use { type: 'redis', url } or { type: 'memory' }.");
   }
   const type: unknown = (store as { type?: unknown }).type;
-  if ('type' in store && type !== 'memory' && type !== 'redis') {
-    throw new SessionConfigurationError('store.type', `is ${JSON.stringify(type)}`, "Use 'redis' or 'memory'.");
+  if ('type' in store && type !== 'memory' && type !== 'redis' && type !== 'postgres') {
+    throw new SessionConfigurationError('store.type', `is ${JSON.stringify(type)}`, "Use 'redis', 'postgres' or 'memory'.");
   }
   if (!('type' in store) && typeof (store as SessionStore).read !== 'function') {
     throw new SessionConfigurationError(
@@ -278,8 +279,8 @@ function resolveStore(store: SessionStoreOption | undefined): SessionStoreOption
       "Use { type: 'redis', url }, { type: 'memory' } or an object implementing SessionStore.",
     );
   }
-  const limits = store as { operationTimeoutMs?: unknown; maxSessions?: unknown };
-  for (const name of ['operationTimeoutMs', 'maxSessions'] as const) {
+  const limits = store as { operationTimeoutMs?: unknown; maxSessions?: unknown; sweepIntervalMs?: unknown };
+  for (const name of ['operationTimeoutMs', 'maxSessions', 'sweepIntervalMs'] as const) {
     const value = limits[name];
     if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
       throw new SessionConfigurationError(`store.${name}`, `is ${JSON.stringify(value)}`, 'Use a positive whole number.');

@@ -31,3 +31,43 @@ export interface RedisStoreOptions {
    */
   operationTimeoutMs?: number;
 }
+
+/**
+ * The calls the PostgreSQL store makes on a pool, written out so these options need no `pg`
+ * types: a `pg.Pool` fits.
+ */
+export interface PostgresPool {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  connect(): Promise<PostgresPoolClient>;
+  end(): Promise<void>;
+}
+
+export interface PostgresPoolClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  release(error?: Error | boolean): void;
+}
+
+export interface PostgresStoreOptions {
+  /** A PostgreSQL URL such as `postgres://user:pass@host:5432/app`. Give exactly one of connectionString, pool, poolOptions. */
+  connectionString?: string;
+  /** The app's `pg.Pool`. It stays yours: the store never ends it. */
+  pool?: PostgresPool;
+  /** `pg.Pool` options for a pool the store makes (and ends on shutdown). */
+  poolOptions?: Record<string, unknown>;
+  /** The schema of the store's tables. Default: `'public'`. */
+  schema?: string;
+  /** The sessions table; its locks, nonces and login counters go in `<tableName>_locks`, `_nonces`, `_throttle`. Default: `'session_auth_sessions'`. */
+  tableName?: string;
+  /**
+   * Create the tables at start-up (idempotent, under an advisory lock, so several instances may
+   * start at once). Without it a missing table fails start-up. Default: false.
+   */
+  migrate?: boolean;
+  /** How often expired rows are deleted (one instance at a time, in small batches). Default: 60000 (ms). */
+  sweepIntervalMs?: number;
+  /**
+   * Longest a store operation may take before the request gets 503 (also the statement timeout
+   * of connections the store makes). Default: 2000 (ms).
+   */
+  operationTimeoutMs?: number;
+}

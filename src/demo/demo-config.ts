@@ -45,9 +45,14 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     secret = randomBytes(32).toString('base64url');
     warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the demo restarts.');
   }
+  if (env.REDIS_URL && env.DATABASE_URL) {
+    throw new Error('REDIS_URL and DATABASE_URL are both set: the demo keeps sessions in one store, so set only one of them.');
+  }
   const store = env.REDIS_URL
     ? { type: 'redis' as const, url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'demo-sess:' }
-    : { type: 'memory' as const };
+    : env.DATABASE_URL
+      ? { type: 'postgres' as const, connectionString: env.DATABASE_URL, migrate: true }
+      : { type: 'memory' as const };
   return {
     host: env.HOST ?? '127.0.0.1',
     port,

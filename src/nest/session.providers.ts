@@ -9,6 +9,7 @@ import { StoreAvailability, withAvailabilityTracking } from '../core/store-avail
 import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { RedisSessionStore } from '../stores/redis/redis-session-store.js';
+import { PostgresSessionStore } from '../stores/postgres/postgres-session-store.js';
 import { SessionStore } from '../core/session-store.js';
 import { AuthService } from './auth.service.js';
 import { AuthenticatedGuard } from './guards/authenticated.guard.js';
@@ -48,9 +49,14 @@ const availabilityLog = {
 };
 
 /** The store the module built itself, which it also closes; null for a store instance the app passed in. */
-function buildStore(options: ResolvedSessionOptions): SessionStore | null {
+async function buildStore(options: ResolvedSessionOptions): Promise<SessionStore | null> {
   const store = options.store;
   if (!('type' in store)) return null;
+  if (store.type === 'postgres') {
+    // Loads `pg`, and makes or checks the tables, before the app starts serving.
+    const { type: _type, ...postgresOptions } = store;
+    return PostgresSessionStore.connect(postgresOptions);
+  }
   if (store.type === 'redis') {
     const { type: _type, ...redisOptions } = store;
     return new RedisSessionStore(redisOptions, { onWarning: (message) => logger.warn(message) });
@@ -118,7 +124,8 @@ export const sessionProviders: Provider[] = [
     provide: LOGIN_THROTTLE,
     useFactory: (options: ResolvedSessionOptions, store: SessionStore, availability: StoreAvailability) => {
       if (!options.loginThrottle) return null;
-      const described = 'type' in options.store && options.store.type === 'redis' ? options.store.operationTimeoutMs : undefined;
+      const described =
+        'type' in options.store && (options.store.type === 'redis' || options.store.type === 'postgres') ? options.store.operationTimeoutMs : undefined;
       return new LoginThrottle(createLoginLimiters(store, options.loginThrottle), {
         operationTimeoutMs: described ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS,
         availability,

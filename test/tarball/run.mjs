@@ -69,7 +69,7 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** What the tarball must hold, and nothing else: README, LICENSE, both builds with their types. */
+/** What the tarball must hold, and nothing else: README, LICENSE, both builds with their types (and the PostgreSQL store's SQL migration). */
 function checkFileList(files) {
   const required = [
     'LICENSE',
@@ -86,10 +86,12 @@ function checkFileList(files) {
     'dist/cjs/index.js',
     'dist/cjs/index.d.ts',
     'dist/cjs/package.json',
+    'dist/stores/postgres/migrations/001_sessions.sql',
+    'dist/cjs/stores/postgres/migrations/001_sessions.sql',
   ];
   const missing = required.filter((file) => !files.includes(file));
   check(missing.length === 0, `the tarball lacks ${missing.join(', ')}`);
-  const allowed = /^(LICENSE|README\.md|package\.json|dist\/(index|testing)\.(mjs|cjs)|dist\/cjs\/package\.json|dist\/(cjs\/)?[\w/.-]+\.(js|d\.ts))$/;
+  const allowed = /^(LICENSE|README\.md|package\.json|dist\/(index|testing)\.(mjs|cjs)|dist\/cjs\/package\.json|dist\/(cjs\/)?[\w/.-]+\.(js|d\.ts)|dist\/(cjs\/)?stores\/postgres\/migrations\/\d+_\w+\.sql)$/;
   const unexpected = files.filter((file) => !allowed.test(file) || /(^|\/)demo\/|\.map$|^src\/|^test\//.test(file));
   check(unexpected.length === 0, `the tarball holds files it should not: ${unexpected.join(', ')}`);
   for (const build of ['dist/', 'dist/cjs/']) {
