@@ -27,6 +27,10 @@ export interface RedisClusterHandle {
   masters(): Promise<Array<{ port: number; slots: Array<[number, number]> }>>;
   /** The port of the master serving `slot` right now. */
   masterOf(slot: number): Promise<number>;
+  /** The slot of `key` (CLUSTER KEYSLOT). */
+  slotOf(key: string): Promise<number>;
+  /** Waits until every master's replicas have received everything it has written so far. */
+  waitForReplication(timeoutMs?: number): Promise<void>;
   /** Waits until every node that is up reports cluster_state:ok and every slot has a master that is up. */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -87,6 +91,9 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
           '--cluster-node-timeout', String(NODE_TIMEOUT_MS),
           // A replica may always take over, however long it was cut off: tests kill masters at will.
           '--cluster-replica-validity-factor', '0',
+          // While a dead master's slots wait for its replica, the other masters keep answering
+          // (the default, yes, makes the whole cluster refuse commands until the promotion).
+          '--cluster-require-full-coverage', 'no',
           '--dir', dir,
         ],
       });
@@ -128,6 +135,22 @@ function clusterHandle(nodes: ClusterNodeHandle[], stop: () => Promise<void>): R
       const owner = (await masters()).find(({ slots }) => slots.some(([from, to]) => slot >= from && slot <= to));
       if (!owner) throw new Error(`no master serves slot ${slot}`);
       return owner.port;
+    },
+    async slotOf(key) {
+      return askNode((await upNodes())[0], (redis) => redis.cluster('KEYSLOT', key) as Promise<number>);
+    },
+    async waitForReplication(timeoutMs = READY_TIMEOUT_MS) {
+      const deadline = Date.now() + timeoutMs;
+      for (const { port } of await masters()) {
+        const target = Number(/master_repl_offset:(\d+)/.exec(await askNode(port, (redis) => redis.info('replication')))![1]);
+        for (;;) {
+          const info = await askNode(port, (redis) => redis.info('replication'));
+          const offsets = [...info.matchAll(/slave\d+:.*offset=(\d+)/g)].map((match) => Number(match[1]));
+          if (offsets.length > 0 && offsets.every((offset) => offset >= target)) break;
+          if (Date.now() > deadline) throw new Error(`the replicas of ${port} did not catch up within ${timeoutMs} ms:\n${info}`);
+          await sleep(50);
+        }
+      }
     },
     async waitUntilHealthy(timeoutMs = READY_TIMEOUT_MS) {
       const deadline = Date.now() + timeoutMs;
