@@ -30,7 +30,7 @@ export function startTraffic(probes: Probe[], pauseMs = 20) {
   const loop = async (probe: Probe) => {
     while (!stopping) {
       const startedAt = performance.now();
-      let status = 0;
+      let status: number;
       let retryAfter: string | null = null;
       try {
         const response = await fetch(probe.url, {
