@@ -8,11 +8,6 @@ import type { RedisStoreOptions } from '../../core/store-options.js';
  * away, so a request answers 503 within operationTimeoutMs rather than waiting for a reconnect.
  */
 const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
-/**
- * Sentinel: also subscribe to the sentinels' +switch-master, so a promotion is followed as soon as
- * it is announced instead of at the next failed reconnect.
- */
-const SENTINEL_DEFAULTS: RedisOptions = { ...OWNED_CLIENT_DEFAULTS, failoverDetector: true };
 
 const SENTINEL_URL = /^redis\+sentinel:\/\/(?:([^@/]*)@)?([^/@]+)\/([^/?#]+)\/?$/;
 
@@ -39,7 +34,7 @@ function newClient({ url, options, cluster }: RedisStoreOptions): Redis | Cluste
     if (typeof url !== 'string') throw new SessionConfigurationError('store.url', `is ${typeof url}`, 'Use a redis:// URL string.');
     return url.startsWith('redis+sentinel:') ? new Redis(sentinelUrl(url)) : new Redis(url, OWNED_CLIENT_DEFAULTS);
   }
-  if (options?.sentinels !== undefined) return new Redis({ ...SENTINEL_DEFAULTS, ...checkedSentinelOptions(options) });
+  if (options?.sentinels !== undefined) return new Redis({ ...OWNED_CLIENT_DEFAULTS, ...checkedSentinelOptions(options) });
   return new Redis({ ...OWNED_CLIENT_DEFAULTS, ...options });
 }
 
@@ -105,7 +100,7 @@ function sentinelUrl(url: string): RedisOptions {
   });
   const [username, password] = credentials === undefined ? [] : credentials.split(':', 2).map(decodeURIComponent);
   return {
-    ...SENTINEL_DEFAULTS,
+    ...OWNED_CLIENT_DEFAULTS,
     sentinels,
     name: decodeURIComponent(name),
     ...(username ? { username } : {}),
