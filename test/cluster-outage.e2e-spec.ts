@@ -2,8 +2,8 @@
  * Issue 11, outages on a Redis Cluster (the single-Redis outages are in store-outage and
  * store-freeze): a frozen master (SIGSTOP) costs only its own users bounded 503s with
  * Retry-After, and their logins are 503 (not 401, not 500), while the other masters' users get
- * 200; a frozen cluster answers every store route with 503 and public routes with 200; both
- * recover without a restart, and no rejection goes unhandled.
+ * 200; a frozen or killed cluster answers every store route with 503 and public routes with 200;
+ * each recovers without an app restart, and no rejection goes unhandled.
  */
 import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
@@ -133,5 +133,34 @@ it('a frozen cluster: store routes and logins 503 within the bound, public route
     if (status !== 200) await sleep(200);
   }
   expect(status).toBe(200);
+  expect(faults).toEqual([]);
+}, 60_000);
+
+it('a killed cluster: store routes and logins 503 within the bound, public routes 200; it recovers once the nodes are back', async () => {
+  const before = await logIn('outage-killed');
+  expect(before.status).toBe(200);
+  const pids = await Promise.all(cluster.nodes.map((node) => node.pid()));
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  for (const send of [() => http(app).get('/probe/guarded').set('Cookie', sessionCookieFrom(before)), () => logIn('outage-killed')]) {
+    const started = performance.now();
+    const answer = await send();
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toMatch(/^\d+$/);
+    expect(performance.now() - started).toBeLessThan(ANSWER_WITHIN_MS);
+  }
+  expect((await http(app).get('/probe/public')).status).toBe(200);
+
+  // Restarted with their cluster config files (and no data: persistence is off in the tests).
+  await Promise.all(cluster.nodes.map((node) => node.server.restart()));
+  await cluster.waitUntilHealthy();
+  const deadline = Date.now() + 20_000;
+  let login = await logIn('outage-killed');
+  while (Date.now() < deadline && login.status !== 200) {
+    expect(login.status).toBe(503);
+    await sleep(200);
+    login = await logIn('outage-killed');
+  }
+  expect(login.status).toBe(200);
+  expect((await http(app).get('/probe/guarded').set('Cookie', sessionCookieFrom(login))).status).toBe(200);
   expect(faults).toEqual([]);
 }, 60_000);
