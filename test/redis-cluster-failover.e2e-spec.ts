@@ -78,11 +78,11 @@ it('a killed master costs only its own users a few seconds of 503s; everyone els
   );
   let observations: Observation[];
   let killedAt = 0;
+  const killed = cluster.nodes.find((candidate) => candidate.port === victimMaster)!;
   const recoveries: Array<{ user: string; ms: number }> = [];
   try {
     await sleep(300);
-    const node = cluster.nodes.find((candidate) => candidate.port === victimMaster)!;
-    const pid = await node.pid();
+    const pid = await killed.pid();
     killedAt = performance.now();
     process.kill(pid, 'SIGKILL');
     for (const victim of victims) {
@@ -116,6 +116,12 @@ it('a killed master costs only its own users a few seconds of 503s; everyone els
   const fresh = await http(app).post('/auth/login').send({ username: victims[0].id, password: 'pw' });
   expect(fresh.status).toBe(200);
   expect((await http(app).get('/probe/guarded').set('Cookie', sessionCookieFrom(fresh))).status).toBe(200);
+
+  // The old master comes back as a replica of the promoted one; nothing changes for the users.
+  await killed.server.restart();
+  await cluster.waitUntilHealthy();
+  expect(await cluster.masterOf(await cluster.slotOf(`${keyPrefix}{${slotTagOf(victims[0].id)}}:s:`))).not.toBe(victimMaster);
+  expect((await http(app).get('/probe/guarded').set('Cookie', victims[0].cookie)).status).toBe(200);
 }, 90_000);
 
 function summarise(observations: Observation[]): string {
