@@ -63,6 +63,18 @@ const thaw = (pid: number) => {
 };
 const logIn = (username: string) => http(app).post('/auth/login').send({ username, password: 'pw' });
 
+/** A guarded request and a login answer 503 with Retry-After within the bound; a public route 200. */
+async function expectStoreRoutesUnavailable(cookie: string, username: string): Promise<void> {
+  for (const send of [() => http(app).get('/probe/guarded').set('Cookie', cookie), () => logIn(username)]) {
+    const started = performance.now();
+    const answer = await send();
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toMatch(/^\d+$/);
+    expect(performance.now() - started).toBeLessThan(ANSWER_WITHIN_MS);
+  }
+  expect((await http(app).get('/probe/public')).status).toBe(200);
+}
+
 async function usersByMaster(count: number) {
   const users: Array<{ id: string; cookie: string; master: number }> = [];
   for (let i = 0; i < count; i++) {
@@ -114,14 +126,7 @@ it('a frozen cluster: store routes and logins 503 within the bound, public route
   const pids = await Promise.all(cluster.nodes.map((node) => node.pid()));
   pids.forEach(freeze);
   try {
-    for (const send of [() => http(app).get('/probe/guarded').set('Cookie', cookie), () => logIn('outage-frozen')]) {
-      const started = performance.now();
-      const answer = await send();
-      expect(answer.status).toBe(503);
-      expect(answer.headers['retry-after']).toMatch(/^\d+$/);
-      expect(performance.now() - started).toBeLessThan(ANSWER_WITHIN_MS);
-    }
-    expect((await http(app).get('/probe/public')).status).toBe(200);
+    await expectStoreRoutesUnavailable(cookie, 'outage-frozen');
   } finally {
     pids.forEach(thaw);
   }
@@ -141,14 +146,7 @@ it('a killed cluster: store routes and logins 503 within the bound, public route
   expect(before.status).toBe(200);
   const pids = await Promise.all(cluster.nodes.map((node) => node.pid()));
   for (const pid of pids) process.kill(pid, 'SIGKILL');
-  for (const send of [() => http(app).get('/probe/guarded').set('Cookie', sessionCookieFrom(before)), () => logIn('outage-killed')]) {
-    const started = performance.now();
-    const answer = await send();
-    expect(answer.status).toBe(503);
-    expect(answer.headers['retry-after']).toMatch(/^\d+$/);
-    expect(performance.now() - started).toBeLessThan(ANSWER_WITHIN_MS);
-  }
-  expect((await http(app).get('/probe/public')).status).toBe(200);
+  await expectStoreRoutesUnavailable(sessionCookieFrom(before), 'outage-killed');
 
   // Restarted with their cluster config files (and no data: persistence is off in the tests).
   await Promise.all(cluster.nodes.map((node) => node.server.restart()));

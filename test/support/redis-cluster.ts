@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { askNode, pidOf } from './redis-node.js';
 import { getFreePort } from './free-port.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
 
@@ -57,17 +57,6 @@ function redisCli(args: string[]): Promise<string> {
   });
 }
 
-/** One short-lived connection to one node, that never reconnects (the node may be dead). */
-async function askNode<T>(port: number, ask: (node: Redis) => Promise<T>): Promise<T> {
-  const node = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 1_000 });
-  node.on('error', () => undefined);
-  try {
-    await node.connect();
-    return await ask(node);
-  } finally {
-    node.disconnect();
-  }
-}
 
 export async function startRedisCluster(): Promise<RedisClusterHandle> {
   const root = mkdtempSync(join(tmpdir(), 'session-auth-cluster-'));
@@ -98,7 +87,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
         ],
       });
       const port = server.port;
-      nodes.push({ port, server, pid: () => askNode(port, async (node) => Number(/process_id:(\d+)/.exec(await node.info('server'))![1])) });
+      nodes.push({ port, server, pid: () => pidOf(port) });
     }
     await redisCli(['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes']);
     const handle = clusterHandle(nodes, stop);

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { askNode, pidOf } from './redis-node.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
 
 export const SENTINEL_MASTER_NAME = 'sessions';
@@ -33,16 +33,6 @@ export interface RedisSentinelHandle {
 const hostProcess = (Buffer as unknown as { constructor: FunctionConstructor }).constructor('return process')() as NodeJS.Process;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function ask<T>(port: number, question: (node: Redis) => Promise<T>): Promise<T> {
-  const node = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 1_000 });
-  node.on('error', () => undefined);
-  try {
-    await node.connect();
-    return await question(node);
-  } finally {
-    node.disconnect();
-  }
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -64,7 +54,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
     removeRoot();
     hostProcess.off('exit', removeRoot);
   };
-  const replicationOf = (port: number) => ask(port, (node) => node.info('replication'));
+  const replicationOf = (port: number) => askNode(port, (node) => node.info('replication'));
   try {
     const master = await startRedisServer({ args: ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'] });
     servers.push(master);
@@ -90,7 +80,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
     // Every sentinel must know both replicas and the other two sentinels before a failover can be agreed.
     for (const sentinel of sentinels) {
       await waitFor('the sentinels did not find each other and the replicas', async () => {
-        const fields = (await ask(sentinel.port, (node) => node.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME))) as string[];
+        const fields = (await askNode(sentinel.port, (node) => node.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME))) as string[];
         const info = Object.fromEntries(fields.flatMap((value, index) => (index % 2 === 0 ? [[value, fields[index + 1]]] : [])));
         return info['num-slaves'] === '2' && info['num-other-sentinels'] === '2';
       });
@@ -101,7 +91,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
   }
   const masterPort = async () => {
     for (const sentinel of sentinels) {
-      const address = await ask(sentinel.port, (node) => node.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME) as Promise<[string, string]>).catch(() => null);
+      const address = await askNode(sentinel.port, (node) => node.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME) as Promise<[string, string]>).catch(() => null);
       if (address) return Number(address[1]);
     }
     throw new Error('no sentinel answered');
@@ -111,7 +101,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
     sentinels,
     addresses: sentinels.map((sentinel) => ({ host: '127.0.0.1', port: sentinel.port })),
     masterPort,
-    pidOf: (port) => ask(port, async (node) => Number(/process_id:(\d+)/.exec(await node.info('server'))![1])),
+    pidOf,
     async waitForReplication() {
       const port = await masterPort();
       const target = Number(/master_repl_offset:(\d+)/.exec(await replicationOf(port))![1]);
