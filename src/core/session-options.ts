@@ -79,7 +79,7 @@ export interface SessionModuleOptions {
    */
   userFields?: string[];
   /**
-   * Where sessions live: `{ type: 'redis', url }` (or `options`, or an existing `client`),
+   * Where sessions live: `{ type: 'redis', url }` (or `options`, `cluster`, or an existing `client`),
    * `{ type: 'memory' }`, or any SessionStore instance (which stays yours to close).
    * Default: `{ type: 'memory' }`, for development only.
    */

@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 
 /**
  * How the stores the module can build are described in options. The descriptions belong to the
@@ -17,10 +17,25 @@ export interface MemoryStoreOptions {
 }
 
 export interface RedisStoreOptions {
-  /** A Redis URL such as `redis://user:pass@host:6379/0`. Give exactly one of url, options, client. */
+  /**
+   * A Redis URL such as `redis://user:pass@host:6379/0`, or a Sentinel set as
+   * `redis+sentinel://[user:pass@]host:port,host:port/<master name>`. Give exactly one of url,
+   * options, cluster, client.
+   */
   url?: string;
-  /** ioredis options for a new connection (the module closes it on shutdown). */
+  /**
+   * ioredis options for a new connection (the module closes it on shutdown). For Sentinel give
+   * `{ sentinels: [{ host, port }, ...], name: '<master name>' }`.
+   */
   options?: RedisOptions;
+  /**
+   * A Redis Cluster: seed nodes (`'host:port'`, a port, or `{ host, port }`) and ioredis
+   * ClusterOptions for a new Cluster client (the module closes it on shutdown). Unless given,
+   * the module sets `redisOptions.maxRetriesPerRequest: 1` so requests fail fast (503) while a
+   * master is down; ioredis's own failover defaults (`scaleReads: 'master'`,
+   * `maxRedirections: 16`, `retryDelayOnFailover: 100`) are kept.
+   */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
   /** An existing ioredis `Redis` or `Cluster` client. It stays yours: the store never closes it. */
   client?: Redis | Cluster;
   /** Put in front of every key, so several apps can share one Redis. Default: `'sess:'`. */

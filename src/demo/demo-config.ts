@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionModuleOptions } from '../core/session-options.js';
+import { readDemoStore } from './demo-store.js';
 
 export interface DemoConfig {
   host: string;
@@ -45,14 +46,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     secret = randomBytes(32).toString('base64url');
     warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the demo restarts.');
   }
-  if (env.REDIS_URL && env.DATABASE_URL) {
-    throw new Error('REDIS_URL and DATABASE_URL are both set: the demo keeps sessions in one store, so set only one of them.');
-  }
-  const store = env.REDIS_URL
-    ? { type: 'redis' as const, url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'demo-sess:' }
-    : env.DATABASE_URL
-      ? { type: 'postgres' as const, connectionString: env.DATABASE_URL, migrate: true }
-      : { type: 'memory' as const };
+  const store = readDemoStore(env);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   // SIGINT and SIGTERM close the app: connections (forced), then the stores the module built.
   app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
   await app.listen(config.port, config.host);
-  logger.log(`Listening on ${await app.getUrl()} (${config.adapter}, ${process.env.REDIS_URL ? 'Redis' : 'memory'} store)`);
+  logger.log(`Listening on ${await app.getUrl()} (${config.adapter}, ${'type' in config.session.store! ? config.session.store.type : 'custom'} store)`);
 }
 
 main().catch((error: unknown) => {

@@ -20,6 +20,8 @@ export interface RedisServerHandle {
 export interface StartRedisServerOptions {
   /** Extra redis-server command line arguments, e.g. ['--maxmemory', '10mb']. */
   args?: string[];
+  /** A config file, given first on the command line as redis-server wants it (e.g. a sentinel's). */
+  configFile?: string;
 }
 
 const NOT_FOUND =
@@ -124,8 +126,9 @@ interface Spawned {
   exited: Promise<void>;
 }
 
-async function spawnAndWait(bin: string, port: number, extraArgs: string[]): Promise<Spawned> {
+async function spawnAndWait(bin: string, port: number, extraArgs: string[], configFile?: string): Promise<Spawned> {
   const args = [
+    ...(configFile === undefined ? [] : [configFile]),
     '--port', String(port),
     '--bind', '127.0.0.1',
     '--save', '',
@@ -208,7 +211,7 @@ export async function startRedisServer(opts: StartRedisServerOptions = {}): Prom
   for (let attempt = 1; ; attempt++) {
     port = await getFreePort();
     try {
-      current = await spawnAndWait(bin, port, extraArgs);
+      current = await spawnAndWait(bin, port, extraArgs, opts.configFile);
       break;
     } catch (err) {
       if (err instanceof PortInUseError && attempt < PORT_ATTEMPTS) continue;
@@ -232,7 +235,7 @@ export async function startRedisServer(opts: StartRedisServerOptions = {}): Prom
       const deadline = Date.now() + READY_TIMEOUT_MS;
       for (;;) {
         try {
-          current = await spawnAndWait(bin, port, extraArgs);
+          current = await spawnAndWait(bin, port, extraArgs, opts.configFile);
           return;
         } catch (err) {
           if (err instanceof PortInUseError && Date.now() < deadline) {
