@@ -1,5 +1,5 @@
 import type { AuthMode } from './auth-mode.js';
-import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from './bounded-operation.js';
+import { DEFAULT_STORE_OPERATION_TIMEOUT_MS } from './bounded-operation.js';
 import { SessionConfigurationError, SessionStoreUnavailableError } from './errors.js';
 
 /**
@@ -54,10 +54,19 @@ export async function checkRevocation<T>(
   boundMs = DEFAULT_STORE_OPERATION_TIMEOUT_MS,
 ): Promise<T | typeof REVOCATION_UNCHECKED> {
   if (policy === 'reject') return check();
+  const pending = check();
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<typeof REVOCATION_UNCHECKED>((resolve) => {
+    timer = setTimeout(() => resolve(REVOCATION_UNCHECKED), boundMs);
+  });
   try {
-    return await boundedOperation('read', check(), boundMs);
+    return await Promise.race([pending, bound]);
   } catch (error) {
+    // Only an outage is accepted: any other failure (a bug) stays a failure.
     if (error instanceof SessionStoreUnavailableError) return REVOCATION_UNCHECKED;
     throw error;
+  } finally {
+    clearTimeout(timer);
+    pending.catch(() => undefined);
   }
 }
