@@ -4,7 +4,8 @@ import { SessionConfigurationError } from '../../core/errors.js';
 import type { MetricsRegistry, ResolvedMetricsOptions } from '../../core/metrics-options.js';
 import type { StoreObserver, StoreOperationName } from '../../core/observed-session-store.js';
 import { RecentSessions } from '../../core/recent-sessions.js';
-import type { CreateResult, RefreshRotation, SessionRecord } from '../../core/session-store.js';
+import type { CreateOptions, CreateResult, RefreshRotation, SessionRecord } from '../../core/session-store.js';
+import type { SessionRef, UserRef } from '../../core/session-token.js';
 import { storeErrorKind } from './store-error-kind.js';
 
 /** An optional peer: named in a variable so that neither build resolves it at compile time. */
@@ -18,15 +19,15 @@ const REVOCATION_REASONS = ['logout', 'revoked', 'evicted'] as const;
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** prom-client, loaded at boot only when metrics are asked for; a clear error when it is not installed. */
-export async function loadPromClient(): Promise<typeof PromClient> {
+export async function loadPromClient(specifier = PROM_CLIENT_PACKAGE): Promise<typeof PromClient> {
   try {
-    const loaded = (await import(PROM_CLIENT_PACKAGE)) as typeof PromClient & { default?: typeof PromClient };
+    const loaded = (await import(specifier)) as typeof PromClient & { default?: typeof PromClient };
     // The CommonJS package seen from ESM: its exports may sit on `default`.
     return typeof loaded.Counter === 'function' ? loaded : loaded.default!;
   } catch (error) {
     throw new SessionConfigurationError(
       'metrics',
-      `needs the prom-client package, which could not be loaded (${(error as Error).message})`,
+      `needs the prom-client package, which could not be loaded (${(error as Error).message.split('\n')[0]})`,
       'Install it (`npm install prom-client`), or remove the metrics option.',
     );
   }
@@ -75,7 +76,7 @@ export class SessionMetrics implements StoreObserver {
     named('sessions_active', (name) =>
       new prom.Gauge({
         name,
-        help: 'Sessions this process created or served within the idle timeout, minus those it saw end.',
+        help: 'User sessions this process created or found within the idle timeout and has not seen end.',
         registers,
         collect() {
           this.set(recent.count());
@@ -109,15 +110,12 @@ export class SessionMetrics implements StoreObserver {
         return;
       case 'logout':
         this.revocations.labels('logout').inc();
-        if (event.sessionId !== null) this.recent.forget(event.sessionId);
         return;
       case 'session.revoked':
         if (event.count > 0) this.revocations.labels('revoked').inc(event.count);
-        if (Array.isArray(event.sessionIds)) event.sessionIds.forEach((handle) => this.recent.forget(handle));
         return;
       case 'session.evicted':
         if (event.count > 0) this.revocations.labels('evicted').inc(event.count);
-        event.sessionIds.forEach((handle) => this.recent.forget(handle));
         return;
       default:
         return;
@@ -141,17 +139,46 @@ export class SessionMetrics implements StoreObserver {
     for (const name of this.names) this.registry.removeSingleMetric(name);
   }
 
+  /** The active-session gauge's bookkeeping (RecentSessions), and the refresh outcomes. */
   private noteActivity(operation: StoreOperationName, args: readonly unknown[], result: unknown): void {
-    if (operation === 'read') {
-      const record = result as SessionRecord | null;
-      if (record?.userId) this.recent.touch(record.handle);
-    } else if (operation === 'create') {
-      const record = args[1] as SessionRecord;
-      if (record.userId !== null && (result as CreateResult).outcome === 'created') this.recent.touch(record.handle);
-    } else if (operation === 'rotateRefreshToken') {
-      const rotation = result as RefreshRotation;
-      this.refreshes.labels(rotation.outcome).inc();
-      if (rotation.outcome === 'rotated' || rotation.outcome === 'replayed') this.recent.touch(rotation.record.handle);
+    const ref = args[0] as SessionRef;
+    switch (operation) {
+      case 'read': {
+        const record = result as SessionRecord | null;
+        if (record?.userId) this.recent.touch(ref, record.handle, record.userId);
+        return;
+      }
+      case 'create': {
+        const [, record, , options] = args as [SessionRef, SessionRecord, number, CreateOptions | undefined];
+        const created = result as CreateResult;
+        if (created.outcome !== 'created') return;
+        if (options?.replaces) this.recent.forget(options.replaces);
+        created.evicted.forEach((handle) => this.recent.forgetHandle(handle));
+        if (record.userId !== null) this.recent.touch(ref, record.handle, record.userId);
+        return;
+      }
+      case 'rotateRefreshToken': {
+        const rotation = result as RefreshRotation;
+        this.refreshes.labels(rotation.outcome).inc();
+        if (rotation.outcome === 'reused') this.recent.forget(ref);
+        else if (rotation.outcome !== 'invalid' && rotation.record.userId) this.recent.touch(ref, rotation.record.handle, rotation.record.userId);
+        return;
+      }
+      case 'rename':
+        if (result === true) this.recent.moved(ref, args[1] as SessionRef);
+        return;
+      case 'destroy':
+      case 'destroyByRefreshToken':
+        this.recent.forget(ref);
+        return;
+      case 'destroyByHandle':
+        if (result === true) this.recent.forgetHandle(args[1] as string);
+        return;
+      case 'destroyByUser':
+        this.recent.forgetUser((args[0] as UserRef).id, args[1] as string | undefined);
+        return;
+      default:
+        return;
     }
   }
 }
