@@ -5,12 +5,12 @@
  * storeUnavailable policy.
  */
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import { createDemoApp } from '../src/demo/demo-app.js';
 import { readDemoConfig } from '../src/demo/demo-config.js';
 import { readDemoOpsOptions } from '../src/demo/demo-ops.js';
 import { DemoUsers } from '../src/demo/demo-users.js';
+import { eventually, redisPid } from './support/redis-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { ADAPTERS, TEST_SECRET, type AdapterName } from './support/test-app.js';
 
@@ -45,9 +45,7 @@ describe.each(ADAPTERS)('the demo operations routes over %s', (adapter: AdapterN
   let app: INestApplication | undefined;
 
   const readPid = async () => {
-    const inspector = new Redis(server.url);
-    pid = Number(/process_id:(\d+)/.exec(await inspector.info('server'))![1]);
-    await inspector.quit();
+    pid = await redisPid(server.url);
   };
 
   beforeAll(async () => {
@@ -102,12 +100,8 @@ describe.each(ADAPTERS)('the demo operations routes over %s', (adapter: AdapterN
       await server.restart();
       await readPid();
     }
-    const deadline = Date.now() + 10_000;
-    let again = await health(app);
-    while (again.status !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      again = await health(app);
-    }
+    const target = app;
+    const again = await eventually(() => health(target), (answer) => answer.status === 200);
     expect(again).toMatchObject({ status: 200, store: { status: 'up' } });
   });
 

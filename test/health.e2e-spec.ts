@@ -5,9 +5,9 @@
  */
 import { Controller, Get, Inject, type INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { Redis } from 'ioredis';
 import { MemorySessionStore, SessionStoreHealthIndicator } from '../src/index.js';
 import { http, uniqueKeyPrefix } from './support/http-helpers.js';
+import { eventually, redisPid } from './support/redis-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { ADAPTERS, createTestApp } from './support/test-app.js';
 
@@ -42,9 +42,7 @@ describe.each(ADAPTERS)('the session store health check on Redis (%s)', (adapter
   let pid: number;
 
   const readPid = async () => {
-    const inspector = new Redis(server.url);
-    pid = Number(/process_id:(\d+)/.exec(await inspector.info('server'))![1]);
-    await inspector.quit();
+    pid = await redisPid(server.url);
   };
 
   beforeAll(async () => {
@@ -88,12 +86,7 @@ describe.each(ADAPTERS)('the session store health check on Redis (%s)', (adapter
       await server.restart();
       await readPid();
     }
-    const deadline = Date.now() + 10_000;
-    let answer = await timedHealth(app);
-    while (answer.status !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await timedHealth(app);
-    }
+    const answer = await eventually(() => timedHealth(app), (health) => health.status === 200);
     expect(answer).toMatchObject({ status: 200, store: { status: 'up' } });
   });
 });

@@ -5,10 +5,10 @@
  * Redis times out, a dead one is unavailable). Each number is the exact count the flow produces.
  */
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { register, Registry } from 'prom-client';
 import { createJwtApp, refreshWith, tokenLogin, withBearer } from './support/jwt-helpers.js';
 import { http, uniqueKeyPrefix } from './support/http-helpers.js';
+import { redisPid } from './support/redis-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { createTestApp } from './support/test-app.js';
 
@@ -103,9 +103,7 @@ describe('Prometheus metrics after a jwt flow on Redis', () => {
 
   it('counts store errors by kind: a frozen Redis times out, a dead one is unavailable', async () => {
     const { accessToken } = await tokenLogin(app, 'alice');
-    const inspector = new Redis(server.url);
-    const pid = Number(/process_id:(\d+)/.exec(await inspector.info('server'))![1]);
-    await inspector.quit();
+    const pid = await redisPid(server.url);
     process.kill(pid, 'SIGSTOP');
     try {
       await withBearer(app, '/probe/bearer', accessToken).expect(503);

@@ -9,9 +9,9 @@ import type { INestApplication } from '@nestjs/common';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Redis } from 'ioredis';
 import { AuthService, type AuthEvent } from '../src/index.js';
 import { http, setCookies, uniqueKeyPrefix } from './support/http-helpers.js';
+import { redisPid } from './support/redis-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { createTestApp, sessionCookieFrom, TEST_USERS } from './support/test-app.js';
 
@@ -93,9 +93,7 @@ describe('store operations as OpenTelemetry spans (Redis store)', () => {
 
   it('marks an operation that failed on a frozen Redis with the error kind only, and holds no secret', async () => {
     const login = await http(app).post('/auth/login').send({ username: 'root', password: 'root-password' }).expect(200);
-    const inspector = new Redis(server.url);
-    const pid = Number(/process_id:(\d+)/.exec(await inspector.info('server'))![1]);
-    await inspector.quit();
+    const pid = await redisPid(server.url);
     process.kill(pid, 'SIGSTOP');
     try {
       await http(app).get('/auth/me').set('Cookie', sessionCookieFrom(login)).expect(503);

@@ -9,10 +9,10 @@
  */
 import { createHmac } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import type request from 'supertest';
 import { createJwtApp, refreshWith, TEST_KEYS, tokenLogin, withBearer, type TokenLogin } from './support/jwt-helpers.js';
 import { http, uniqueKeyPrefix } from './support/http-helpers.js';
+import { eventually, redisPid } from './support/redis-process.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { sessionCookieFrom, type AdapterName } from './support/test-app.js';
 
@@ -48,15 +48,6 @@ function expiredCopy(accessToken: string): string {
   const body = Buffer.from(JSON.stringify({ ...claims, iat: now - 120, exp: now - 60 })).toString('base64url');
   const signature = createHmac('sha256', TEST_KEYS.hs1.secret).update(`${header}.${body}`).digest('base64url');
   return `${header}.${body}.${signature}`;
-}
-
-async function redisPid(url: string): Promise<number> {
-  const inspector = new Redis(url);
-  try {
-    return Number(/process_id:(\d+)/.exec(await inspector.info('server'))![1]);
-  } finally {
-    await inspector.quit();
-  }
 }
 
 describe.each<[AdapterName, 'jwt' | 'hybrid']>([
@@ -157,12 +148,8 @@ describe.each<[AdapterName, 'jwt' | 'hybrid']>([
       pid = await redisPid(server.url);
     }
     // The restarted Redis kept nothing (no persistence): the sessions are gone, and the check says so.
-    const deadline = Date.now() + 10_000;
-    let status = 0;
-    while (Date.now() < deadline && (status = (await withBearer(app, '/probe/bearer', live.accessToken)).status) !== 401) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(401);
+    const after = await eventually(() => withBearer(app, '/probe/bearer', live.accessToken), (res) => res.status === 401);
+    expect(after.status).toBe(401);
     await http(app).post('/auth/login').send({ username: 'alice', password: 'alice-password' }).expect(200);
   });
 });
