@@ -10,8 +10,9 @@
 // what differs: package.json, tsconfig, jest configuration. Each app also compiles every ```ts
 // block of README.md, as pasted into it (so each app has the optional peers the README's snippets
 // import: prom-client and @nestjs/terminus; the others, such as @opentelemetry/api, stay absent).
-// Each app depends on test/tarball/esm-lib (file:), an ESM-only library that imports the package: loaded by require() and import(), it must see the
-// app's own classes (the dual-package hazard). Each app also runs once with AUTH_MODE=jwt
+// Each app depends on test/tarball/esm-lib (file:), an ESM-only library that imports the
+// package: loaded by require() and import(), it must see the app's own classes (the dual-package
+// hazard). Each app also runs once with AUTH_MODE=jwt
 // (bearer tokens, refresh, logout), on its Nest major's @nestjs/jwt.
 //
 // Environment: TARBALL_EXTRA_NODES (space-separated node binaries: the apps, installed once,
