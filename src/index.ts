@@ -85,3 +85,7 @@ export { SignedRequestGuard } from './nest/guards/signed-request.guard.js';
 export { SignatureKeyId } from './nest/signed-requests/signature-key-id.decorator.js';
 export { SignedRequestModule } from './nest/signed-requests/signed-request.module.js';
 export type { SignedRequestModuleExtras } from './nest/signed-requests/signed-request.module-definition.js';
+export type { AuthEventContext } from './core/auth-events.js';
+export type { StoreUnavailablePolicy } from './core/store-unavailable-policy.js';
+export type { MetricsRegistry, SessionMetricsOptions } from './core/metrics-options.js';
+export { SessionStoreHealthIndicator, type SessionStoreHealth, type SessionStoreHealthOptions } from './nest/health/session-store.health.js';

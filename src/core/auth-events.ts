@@ -7,7 +7,7 @@ import type { CsrfRefusal } from './csrf-token.js';
  * named by id, sessions by their public handle, failed usernames by a short hash (people type
  * passwords into username fields).
  */
-export type AuthEvent =
+export type AuthEvent = AuthEventContext & (
   | { type: 'login.succeeded'; userId: string; sessionId: string | null; ip: string | null }
   | { type: 'login.failed'; reason: 'bad-credentials' | 'throttled' | 'cross-site'; account: string; ip: string | null }
   | { type: 'logout'; userId: string | null; sessionId: string | null; ip: string | null }
@@ -23,7 +23,14 @@ export type AuthEvent =
   /** A cookie-authenticated unsafe request refused by the CSRF defence; never carries the token. */
   | { type: 'csrf.rejected'; reason: CsrfRefusal; userId: string | null; sessionId: string | null; ip: string | null }
   /** A request refused by SignedRequestGuard (with a SessionModule in the app); never carries the signature. */
-  | { type: 'signed-request.rejected'; reason: SignedRequestRejection; ip: string | null };
+  | { type: 'signed-request.rejected'; reason: SignedRequestRejection; ip: string | null }
+);
+
+/** What any event may carry besides its own fields. */
+export interface AuthEventContext {
+  /** The trace id of the request it happened in (active OpenTelemetry span, or a valid W3C `traceparent`), when there is one. */
+  traceId?: string;
+}
 
 export type AuthEventListener = (event: AuthEvent) => void;
 

@@ -17,6 +17,8 @@ import type { SessionStore, SessionsPerUserLimit } from './session-store.js';
 import { resolveMaxSessionsPerUser, type MaxSessionsPerUserOptions } from './sessions-per-user.js';
 import type { MemoryStoreOptions, PostgresStoreOptions, RedisStoreOptions } from './store-options.js';
 import type { AuthMode } from './auth-mode.js';
+import { resolveStoreUnavailable, type StoreUnavailablePolicy } from './store-unavailable-policy.js';
+import { resolveMetrics, type ResolvedMetricsOptions, type SessionMetricsOptions } from './metrics-options.js';
 
 export type { AuthMode } from './auth-mode.js';
 export type { JwtOptions, ResolvedJwtOptions } from './jwt/jwt-options.js';
@@ -124,6 +126,19 @@ export interface SessionModuleOptions {
    * `{ limit, onLimit: 'evict-oldest' | 'refuse' }`. Default: `{ limit: 100, onLimit: 'evict-oldest' }`.
    */
   maxSessionsPerUser?: MaxSessionsPerUserOptions;
+  /**
+   * jwt and hybrid mode with per-request revocation: what a bearer request gets while the store
+   * is unreachable. `'reject'`: 503. `'accept-stateless'`: a valid access token keeps working until
+   * its `exp` (so a revoked one does too, during the outage); login, refresh, logout, session data
+   * and cookie sessions still get 503. Not allowed in session mode. Default: `'reject'`.
+   */
+  storeUnavailable?: StoreUnavailablePolicy;
+  /**
+   * Prometheus metrics through `prom-client` (an optional peer: install it). `true` registers them
+   * on prom-client's default registry (the one `@willsoto/nestjs-prometheus` serves); or give
+   * `{ registry, prefix }`. Default: off. Prefix default: `'session_auth_'`.
+   */
+  metrics?: boolean | SessionMetricsOptions;
 }
 
 export interface ResolvedCookieOptions {
@@ -154,12 +169,16 @@ export interface ResolvedSessionOptions {
   /** Null when turned off. */
   loginThrottle: ResolvedLoginThrottle | null;
   maxSessionsPerUser: SessionsPerUserLimit;
+  storeUnavailable: StoreUnavailablePolicy;
+  /** Null when off. */
+  metrics: ResolvedMetricsOptions | null;
 }
 
 const MIN_SECRET_LENGTH = 32;
 const KNOWN_OPTIONS = new Set([
   'mode', 'secret', 'validateUser', 'userFields', 'store', 'cookie', 'idleTimeout', 'absoluteTimeout', 'touchInterval', 'jwt',
   'loginThrottle', 'csrf', 'onAuthEvent', 'maxSessionsPerUser',
+  'storeUnavailable', 'metrics',
 ]);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -225,6 +244,8 @@ export function resolveSessionOptions(options: SessionModuleOptions, context: Se
     absoluteTimeoutMs,
     touchIntervalMs,
     maxSessionsPerUser: resolveMaxSessionsPerUser(options.maxSessionsPerUser),
+    storeUnavailable: resolveStoreUnavailable(options.storeUnavailable, mode, jwt?.revocation ?? null),
+    metrics: resolveMetrics(options.metrics),
   };
 }
 

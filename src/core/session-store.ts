@@ -204,6 +204,12 @@ export interface SessionStore {
    * and is not kept either). Works in bounded batches, never in one unbounded step.
    */
   destroyByUser(user: UserRef, keepHandle?: string): Promise<number>;
+
+  /**
+   * Optional: checks that the store answers (health checks), bounded like every operation.
+   * Resolves when it does; rejects with SessionStoreUnavailableError when it does not.
+   */
+  ping?(): Promise<void>;
 }
 
 export const SessionStore = Symbol('SessionStore');

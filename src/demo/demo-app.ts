@@ -2,11 +2,12 @@ import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DemoConfig } from './demo-config.js';
 import { DemoModule } from './demo.module.js';
+import { withDemoOps } from './demo-ops.js';
 import type { DemoUsers } from './demo-users.js';
 
 /** The demo's Nest app on the configured adapter, not yet listening. `npm start` runs it through main.ts. */
 export async function createDemoApp(config: DemoConfig, users: DemoUsers, options: NestApplicationOptions = {}): Promise<INestApplication> {
-  const module = DemoModule.register(config, users);
+  const module = withDemoOps(DemoModule.register(config, users), config);
   // A keep-alive connection that keeps sending (a browser, a load test) would hold app.close(),
   // and with it the exit on Ctrl-C, open for as long as it sends: close them at shutdown.
   // rawBody: POST /demo/signed verifies the body's Content-Digest over the bytes as received.

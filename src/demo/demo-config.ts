@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionModuleOptions } from '../core/session-options.js';
 import { readDemoStore } from './demo-store.js';
+import { readDemoOpsOptions } from './demo-ops.js';
 
 export interface DemoConfig {
   host: string;
@@ -61,6 +62,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
       ...(env.ABSOLUTE_TIMEOUT ? { absoluteTimeout: env.ABSOLUTE_TIMEOUT } : {}),
       ...(env.CSRF_TOKEN === '1' ? { csrf: { token: true } } : {}),
       ...readSessionCap(env),
+      ...readDemoOpsOptions(env),
     },
     freshLoginWindow: env.FRESH_LOGIN_WINDOW ?? '5m',
     warnings,

@@ -29,6 +29,8 @@ import { PasswordConfirmation } from './password-confirmation.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
 import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS, MOUNTED_ROUTES_PATH } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
+import { SessionObservability } from './observability.js';
+import { SessionStoreHealthIndicator } from './health/session-store.health.js';
 
 const logger = new Logger('SessionModule');
 const eventLogger = new Logger('SessionAuth');
@@ -91,13 +93,15 @@ export const sessionProviders: Provider[] = [
   // Keys come from the module's options per call, never from JwtService's own configuration.
   { provide: JwtService, useValue: new JwtService({}) },
   NestJwsEngine,
+  { provide: SessionObservability, useFactory: SessionObservability.create, inject: [RESOLVED_SESSION_OPTIONS] },
   {
     provide: AUTH_EVENTS,
-    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef): Promise<AuthEventListener> => {
+    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef, observability: SessionObservability): Promise<AuthEventListener> => {
       const listener = options.onAuthEvent ?? logAuthEvent;
       const publish = await eventBusPublisher(moduleRef);
       // A failing listener must not turn a finished login or logout into a 500.
-      return (event) => {
+      return (untraced) => {
+        const event = observability.record(untraced);
         try {
           listener(event);
         } catch (error) {
@@ -106,7 +110,7 @@ export const sessionProviders: Provider[] = [
         publish?.(event);
       };
     },
-    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef, SessionObservability],
   },
   {
     provide: SessionManager,
@@ -117,8 +121,9 @@ export const sessionProviders: Provider[] = [
       engine: NestJwsEngine,
       emit: AuthEventListener,
       availability: StoreAvailability,
-    ) => new SessionManager(options, withAvailabilityTracking(store, availability), { engine, emit }),
-    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS, StoreAvailability],
+      observability: SessionObservability,
+    ) => new SessionManager(options, withAvailabilityTracking(observability.observe(store), availability), { engine, emit }),
+    inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS, StoreAvailability, SessionObservability],
   },
   {
     provide: LOGIN_THROTTLE,
@@ -149,6 +154,7 @@ export const sessionProviders: Provider[] = [
   RolesGuard,
   CsrfGuard,
   FreshLoginGuard,
+  SessionStoreHealthIndicator,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
 ];
 
@@ -169,4 +175,5 @@ export const sessionExports = [
   RolesGuard,
   CsrfGuard,
   FreshLoginGuard,
+  SessionStoreHealthIndicator,
 ];

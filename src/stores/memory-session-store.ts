@@ -60,6 +60,9 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
     return this.sessions.size;
   }
 
+  /** Always answers: the sessions are in this process. */
+  async ping(): Promise<void> {}
+
   async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
     const key = keyOf(ref);
     const entry = this.live(key, touch.now);

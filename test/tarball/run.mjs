@@ -8,9 +8,11 @@
 // Both apps are the one app in test/tarball/app/, written as a Nest 11 user writes it; the ESM
 // copy gets the `.js` extensions that ESM needs on relative imports. Each app's own folder holds
 // what differs: package.json, tsconfig, jest configuration. Each app also compiles every ```ts
-// block of README.md, as pasted into it. Each app depends on test/tarball/esm-lib (file:), an
-// ESM-only library that imports the package: loaded by require() and import(), it must see the
-// app's own classes (the dual-package hazard). Each app also runs once with AUTH_MODE=jwt
+// block of README.md, as pasted into it (so each app has the optional peers the README's snippets
+// import: prom-client and @nestjs/terminus; the others, such as @opentelemetry/api, stay absent).
+// Each app depends on test/tarball/esm-lib (file:), an ESM-only library that imports the
+// package: loaded by require() and import(), it must see the app's own classes (the dual-package
+// hazard). Each app also runs once with AUTH_MODE=jwt
 // (bearer tokens, refresh, logout), on its Nest major's @nestjs/jwt.
 // Both apps compile app/src/typed-session (a SessionData augmentation with @ts-expect-error
 // lines: unused, they fail the build), and the ESM app a .cts file that sees it through the

@@ -7,6 +7,7 @@ import type { SessionRef } from '../session-token.js';
 import type { RefreshGrace, SessionRecord, SessionStore, TouchPolicy } from '../session-store.js';
 import type { JwsEngine } from './jws.js';
 import { RefreshCookie } from './refresh-cookie.js';
+import { checkRevocation, REVOCATION_UNCHECKED } from '../store-unavailable-policy.js';
 import { openSuccessor, sealSuccessor } from './refresh-successor.js';
 import {
   parseRefreshToken,
@@ -68,11 +69,15 @@ export class TokenFamilies {
       session.rejection = error.reason;
       return;
     }
-    if (this.options.jwt.revocation === 'stateless') {
+    // storeUnavailable 'accept-stateless' (store-unavailable-policy.ts): an unanswered check accepts the token as stateless.
+    const record =
+      this.options.jwt.revocation === 'stateless'
+        ? REVOCATION_UNCHECKED
+        : await checkRevocation(this.options.storeUnavailable, () => this.store.read(ref, this.bearerRead(this.clock())));
+    if (record === REVOCATION_UNCHECKED) {
       session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
       return;
     }
-    const record = await this.store.read(ref, this.bearerRead(this.clock()));
     if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';
     else session.adopt(ref, record, { via: 'bearer' });
   }

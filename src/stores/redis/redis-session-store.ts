@@ -245,6 +245,11 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     return revoked >= 0 ? revoked : destroyed;
   }
 
+  /** One PING, bounded by operationTimeoutMs (health checks). */
+  async ping(): Promise<void> {
+    await this.guard('ping', this.client.ping());
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) await closeOwnedClient(this.client);
   }
