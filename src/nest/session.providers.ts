@@ -28,6 +28,9 @@ import { PasswordConfirmation } from './password-confirmation.js';
 import type { AuthEvent, AuthEventListener } from '../core/auth-events.js';
 import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED_SESSION_OPTIONS, MOUNTED_ROUTES_PATH } from './session.constants.js';
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
+import { SESSION_END_CHANNEL, sessionEndAnnouncer, sessionEndChannelProvider } from './websockets/session-end.providers.js';
+import { SocketSessions } from './websockets/socket-sessions.js';
+import type { SessionEndChannel } from '../core/session-end-channel.js';
 
 const logger = new Logger('SessionModule');
 const eventLogger = new Logger('SessionAuth');
@@ -85,11 +88,14 @@ export const sessionProviders: Provider[] = [
   // Keys come from the module's options per call, never from JwtService's own configuration.
   { provide: JwtService, useValue: new JwtService({}) },
   NestJwsEngine,
+  sessionEndChannelProvider,
   {
     provide: AUTH_EVENTS,
-    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef): Promise<AuthEventListener> => {
+    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef, endings: SessionEndChannel): Promise<AuthEventListener> => {
       const listener = options.onAuthEvent ?? logAuthEvent;
       const publish = await eventBusPublisher(moduleRef);
+      // Sockets die with their session, on every instance (SocketSessions).
+      const announceSessionEnd = sessionEndAnnouncer(endings);
       // A failing listener must not turn a finished login or logout into a 500.
       return (event) => {
         try {
@@ -98,9 +104,10 @@ export const sessionProviders: Provider[] = [
           eventLogger.error(`onAuthEvent threw on ${event.type}: ${(error as Error).message}`);
         }
         publish?.(event);
+        announceSessionEnd(event);
       };
     },
-    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef],
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef, SESSION_END_CHANNEL],
   },
   {
     provide: SessionManager,
@@ -142,6 +149,7 @@ export const sessionProviders: Provider[] = [
   RolesGuard,
   CsrfGuard,
   FreshLoginGuard,
+  SocketSessions,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
 ];
 
@@ -162,4 +170,5 @@ export const sessionExports = [
   RolesGuard,
   CsrfGuard,
   FreshLoginGuard,
+  SocketSessions,
 ];
