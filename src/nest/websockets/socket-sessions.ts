@@ -35,7 +35,11 @@ interface SocketState {
 }
 
 const states = new WeakMap<object, SocketState>();
-/** The session a guard opened for one message, keyed by the message's argument list (shared by its guards and parameters). */
+/**
+ * The session the auth guard opened for the socket's latest message, for the message's
+ * parameters. Keyed by socket: Nest gives guards and parameter decorators different argument
+ * arrays, and every message of a socket has the same session (the handshake's credential).
+ */
 const messageSessions = new WeakMap<object, Session>();
 const logger = new Logger('SessionSockets');
 
@@ -96,7 +100,7 @@ export class SocketSessions implements OnApplicationShutdown {
     }
     if (!accepts(session)) throw await wsException('Unauthorized');
     state.user = user;
-    messageSessions.set(context.getArgs(), session);
+    messageSessions.set(client, session);
     return true;
   }
 
@@ -110,13 +114,13 @@ export class SocketSessions implements OnApplicationShutdown {
 
   /** The user of a gateway message's socket, for `@CurrentUser()`. */
   static userOf(context: ExecutionContext): AuthUser | undefined {
-    const session = messageSessions.get(context.getArgs());
+    const session = messageSessions.get(context.switchToWs().getClient<object>());
     return session?.authenticatedUser ?? states.get(context.switchToWs().getClient<object>())?.user ?? undefined;
   }
 
   /** The session an auth guard opened for a gateway message, for `@CurrentSession()`. */
   static sessionOf(context: ExecutionContext): Session | undefined {
-    return messageSessions.get(context.getArgs());
+    return messageSessions.get(context.switchToWs().getClient<object>());
   }
 
   /** How many sockets are watched for the end of their session (for tests and metrics). */
