@@ -60,6 +60,12 @@ describe.each(ADAPTERS)('GraphQL resolvers (%s)', (adapter) => {
       expect((await graphql(app, '{ adminOnly }', { cookie: root.cookie })).data).toEqual({ adminOnly: 42 });
     });
 
+    it('applies @RequireFreshLogin on a resolver: a fresh password login passes, no credential is UNAUTHENTICATED', async () => {
+      expect(errorCodes(await graphql(app, '{ freshOnly }'))).toEqual(['UNAUTHENTICATED']);
+      const { cookie } = await login(app, 'alice');
+      expect((await graphql(app, '{ freshOnly }', { cookie })).data).toEqual({ freshOnly: true });
+    });
+
     it('refuses JwtGuard for a cookie with UNAUTHENTICATED', async () => {
       const { cookie } = await login(app, 'alice');
       expect(errorCodes(await graphql(app, '{ bearerMe { id } }', { cookie }))).toEqual(['UNAUTHENTICATED']);

@@ -12,6 +12,7 @@ import {
   CurrentSession,
   CurrentUser,
   JwtGuard,
+  RequireFreshLogin,
   Roles,
   RolesGuard,
   SessionGuard,
@@ -25,7 +26,7 @@ import { createTestApp, validateTestUser, type AdapterName } from './test-app.js
 const TYPE_DEFS = `
   type User { id: ID! name: String roles: [String!]! }
   type LoginResult { user: User! accessToken: String }
-  type Query { me: User! bearerMe: User! cookieMe: User! note: String adminOnly: Int! }
+  type Query { me: User! bearerMe: User! cookieMe: User! note: String adminOnly: Int! freshOnly: Boolean! }
   type Mutation {
     login(username: String!, password: String!): LoginResult!
     logout: Boolean!
@@ -66,6 +67,12 @@ class ProbeResolver {
   @Roles('admin')
   adminOnly(): number {
     return 42;
+  }
+
+  @Query('freshOnly')
+  @RequireFreshLogin('5m')
+  freshOnly(): boolean {
+    return true;
   }
 
   @Mutation('login')

@@ -5,6 +5,7 @@ import { SessionManager } from '../../core/session-manager.js';
 import { forTransport } from '../graphql/graphql-errors.js';
 import { FRESH_LOGIN_KEY } from '../session.constants.js';
 import { httpPartsOf } from '../transports/transport-context.js';
+import { SocketSessions, wsException } from '../websockets/socket-sessions.js';
 import { AuthenticatedGuard } from './authenticated.guard.js';
 
 /** The 401 body of a stale session: a client tells it from a plain 401 by `reauthenticate`. */
@@ -30,8 +31,12 @@ export class FreshLoginGuard extends AuthenticatedGuard {
     const windowMs = this.reflector.getAllAndOverride<number | undefined>(FRESH_LOGIN_KEY, [context.getHandler(), context.getClass()]);
     if (windowMs === undefined) return true;
     const http = httpPartsOf(context);
-    // Gateways: a socket has no password confirmation to ask for; the auth check above applies.
-    if (http === null) return true;
+    if (http === null) {
+      // A gateway message: the session the auth check above opened for it.
+      const socketSession = SocketSessions.sessionOf(context);
+      if (socketSession && (await this.manager.passwordProofs.isFresh(socketSession, windowMs))) return true;
+      throw await wsException(REAUTHENTICATION_REQUIRED.message);
+    }
     try {
       const session: Session = await this.sessions.load(context);
       if (!(await this.manager.passwordProofs.isFresh(session, windowMs))) throw new UnauthorizedException(REAUTHENTICATION_REQUIRED);

@@ -56,6 +56,8 @@ const logger = new Logger('SessionSockets');
 export class SocketSessions implements OnApplicationShutdown {
   private readonly watched = new SessionSockets();
   private subscribed = false;
+  /** Notices received so far, to spot one that arrived while a handshake's session was being read. */
+  private notices = 0;
 
   constructor(
     @Inject(SessionManager) private readonly manager: SessionManager,
@@ -171,8 +173,6 @@ export class SocketSessions implements OnApplicationShutdown {
     }
   }
 
-  private notices = 0;
-
   private async subscribe(): Promise<void> {
     if (this.subscribed) return;
     await this.channel.subscribe((notice) => {
@@ -224,7 +224,7 @@ type WsExceptionClass = new (error: string | object) => Error;
 let wsExceptionClass: WsExceptionClass | undefined;
 
 /** A WsException: gateways exist only where @nestjs/websockets is installed, so it is loaded on first use. */
-async function wsException(message: string): Promise<Error> {
+export async function wsException(message: string): Promise<Error> {
   wsExceptionClass ??= ((await import(WEBSOCKETS_PACKAGE)) as { WsException: WsExceptionClass }).WsException;
   return new wsExceptionClass(message);
 }
