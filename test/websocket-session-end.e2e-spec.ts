@@ -151,3 +151,24 @@ describe('sockets closed at their session’s expiry', () => {
     }
   });
 });
+
+describe('a handshake while the session store is down', () => {
+  let down: RedisServerHandle;
+  let app: INestApplication;
+  beforeAll(async () => {
+    down = await startRedisServer();
+    app = await createWsApp('express', { store: { type: 'redis', url: down.url, keyPrefix: uniqueKeyPrefix('ws-down'), operationTimeoutMs: 300 } });
+  });
+  afterAll(async () => {
+    await app.close();
+    await down.stop();
+  });
+
+  it('is closed with 1013 (try again later), and the app keeps serving', async () => {
+    const { cookie } = await login(app, 'alice');
+    await down.stop();
+    const client = await openWs(wsUrl(app, '/ws'), { Cookie: cookie });
+    expect(await closedWithin(client, WAIT_MS)).toMatchObject({ code: 1013 });
+    expect((await http(app).get('/probe/public')).status).toBe(200);
+  });
+});

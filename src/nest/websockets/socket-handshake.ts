@@ -5,6 +5,8 @@ import { requestFacts } from '../http-adapter.js';
 export const SESSION_CLOSE_CODE = 4401;
 /** A cross-site handshake with cookies (cross-site WebSocket hijacking), as 403. */
 export const CROSS_SITE_CLOSE_CODE = 4403;
+/** RFC 6455 "Internal Error": a handshake the module could not check (a bug or a misconfiguration, logged). */
+export const INTERNAL_ERROR_CLOSE_CODE = 1011;
 /** RFC 6455 "Try Again Later": the session store did not answer. */
 export const TRY_AGAIN_LATER_CLOSE_CODE = 1013;
 

@@ -15,6 +15,7 @@ import {
   CROSS_SITE_CLOSE_CODE,
   firstMessage,
   handshakeFacts,
+  INTERNAL_ERROR_CLOSE_CODE,
   NO_RESPONSE,
   SESSION_CLOSE_CODE,
   tokenOfFirstMessage,
@@ -74,7 +75,12 @@ export class SocketSessions implements OnApplicationShutdown {
     const existing = states.get(client);
     if (existing) return existing.ready;
     const state: SocketState = { ready: Promise.resolve(null), facts: null, user: null };
-    state.ready = this.accept(client, state, request ?? (client as { request?: HandshakeRequest }).request);
+    // Never rejects: Nest does not await handleConnection, and an unhandled rejection would end the process.
+    state.ready = this.accept(client, state, request ?? (client as { request?: HandshakeRequest }).request).catch((error: unknown) => {
+      logger.error(`Refused a socket: ${(error as Error).message}`);
+      closeSocket(client, INTERNAL_ERROR_CLOSE_CODE, 'internal error');
+      return null;
+    });
     states.set(client, state);
     return state.ready;
   }
