@@ -56,6 +56,10 @@ export { LocalAuthGuard } from './nest/guards/local-auth.guard.js';
 export { RolesGuard } from './nest/guards/roles.guard.js';
 export { SessionGuard } from './nest/guards/session.guard.js';
 export { SessionModule } from './nest/session.module.js';
+export { GraphqlAuthError } from './nest/graphql/graphql-errors.js';
+export { SocketSessions } from './nest/websockets/socket-sessions.js';
+export { CROSS_SITE_CLOSE_CODE, SESSION_CLOSE_CODE, TRY_AGAIN_LATER_CLOSE_CODE, type HandshakeRequest } from './nest/websockets/socket-handshake.js';
+export type { SessionEndChannel, SessionEndNotice } from './core/session-end-channel.js';
 export type { SessionModuleExtras, SessionOptionsFactory } from './nest/session.module-definition.js';
 export {
   ARGON2ID_MINIMUM,

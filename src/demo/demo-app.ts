@@ -8,6 +8,10 @@ import type { DemoUsers } from './demo-users.js';
 /** The demo's Nest app on the configured adapter, not yet listening. `npm start` runs it through main.ts. */
 export async function createDemoApp(config: DemoConfig, users: DemoUsers, options: NestApplicationOptions = {}): Promise<INestApplication> {
   const module = withDemoOps(DemoModule.register(config, users), config);
+  // GRAPHQL=1 and WEBSOCKETS=1, loaded only when asked for.
+  if (config.graphql) module.imports!.push(await (await import('./demo-graphql.js')).demoGraphqlModule(config.adapter, users));
+  const ws = config.websockets ? await import('./demo-ws.js') : null;
+  if (ws) module.imports!.push(ws.demoWsModule());
   // A keep-alive connection that keeps sending (a browser, a load test) would hold app.close(),
   // and with it the exit on Ctrl-C, open for as long as it sends: close them at shutdown.
   // rawBody: POST /demo/signed verifies the body's Content-Digest over the bytes as received.
@@ -19,11 +23,12 @@ export async function createDemoApp(config: DemoConfig, users: DemoUsers, option
     // X-Forwarded-For entry, so a client could choose the address its session and throttle see.
     // A function, because this Fastify refuses a bare hop count (it trusts nothing then).
     const trustProxy = config.trustProxy ? trustOneProxyHop : false;
-    return NestFactory.create(module, new FastifyAdapter({ trustProxy }), appOptions);
+    const fastifyApp = await NestFactory.create(module, new FastifyAdapter({ trustProxy }), appOptions);
+    return ws ? ws.useDemoWebSockets(fastifyApp) : fastifyApp;
   }
   const app = await NestFactory.create(module, appOptions);
   if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', 1);
-  return app;
+  return ws ? ws.useDemoWebSockets(app) : app;
 }
 
 /** proxy-addr's trust test: hop 0 is the peer that connected (the proxy), the only one trusted. */

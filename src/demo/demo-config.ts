@@ -11,6 +11,10 @@ export interface DemoConfig {
   session: Omit<SessionModuleOptions, 'validateUser'>;
   /** How recent a password proof `PUT /demo/fresh` wants. */
   freshLoginWindow: string;
+  /** GRAPHQL=1: POST /graphql (demo-graphql.ts). */
+  graphql: boolean;
+  /** WEBSOCKETS=1: a gateway on /ws (demo-ws.ts). */
+  websockets: boolean;
   warnings: string[];
 }
 
@@ -65,6 +69,8 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
       ...readDemoOpsOptions(env),
     },
     freshLoginWindow: env.FRESH_LOGIN_WINDOW ?? '5m',
+    graphql: env.GRAPHQL === '1',
+    websockets: env.WEBSOCKETS === '1',
     warnings,
   };
 }

@@ -3,6 +3,8 @@ import type { AuthUser } from '../core/auth-user.js';
 import { SessionAuthError } from '../core/errors.js';
 import { IS_PUBLIC_KEY, NEEDS_SESSION_KEY, ROLES_KEY } from './session.constants.js';
 import { RequestSessions } from './request-sessions.js';
+import { httpPartsOf } from './transports/transport-context.js';
+import { SocketSessions } from './websockets/socket-sessions.js';
 
 /** Exempts a route (or controller) from SessionGuard / AuthenticatedGuard registered globally. */
 export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
@@ -10,14 +12,19 @@ export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
 /** Roles of which the user needs at least one; checked by RolesGuard. */
 export const Roles = (...roles: string[]) => SetMetadata(ROLES_KEY, roles);
 
-/** The authenticated user (set by the auth guards), or one of its properties: `@CurrentUser('id')`. */
+/**
+ * The authenticated user (set by the auth guards), or one of its properties: `@CurrentUser('id')`.
+ * On controllers, resolvers and gateways alike.
+ */
 export const CurrentUser = createParamDecorator((property: keyof AuthUser | undefined, context: ExecutionContext) => {
-  const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+  const http = httpPartsOf(context);
+  const user = http === null ? SocketSessions.userOf(context) : http.getRequest<{ user?: AuthUser }>().user;
   return property === undefined ? user : user?.[property];
 });
 
 const sessionParam = createParamDecorator((_: unknown, context: ExecutionContext) => {
-  const session = RequestSessions.current(context.switchToHttp().getRequest());
+  const http = httpPartsOf(context);
+  const session = http === null ? SocketSessions.sessionOf(context) : RequestSessions.current(http.getRequest());
   if (!session) {
     throw new SessionAuthError(
       '@CurrentSession() found no session: is SessionModule imported in this application (its interceptor opens sessions)?',

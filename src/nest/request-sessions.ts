@@ -1,7 +1,9 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import type { Session } from '../core/session.js';
 import { SessionManager } from '../core/session-manager.js';
+import { SessionAuthError } from '../core/errors.js';
 import { requestFacts, responseSink } from './http-adapter.js';
+import { httpPartsOf } from './transports/transport-context.js';
 
 const PENDING = Symbol('session-auth:pending-session');
 const RESOLVED = Symbol('session-auth:session');
@@ -10,14 +12,18 @@ type RequestWithSession = Record<PropertyKey, unknown> & Parameters<typeof reque
 
 /**
  * Opens each request's session at most once, whoever asks first (a guard or the interceptor),
- * so a request never costs more than one store read.
+ * so a request never costs more than one store read. A GraphQL request is one request, however
+ * many resolvers of it are guarded.
  */
 @Injectable()
 export class RequestSessions {
   constructor(@Inject(SessionManager) private readonly manager: SessionManager) {}
 
   load(context: ExecutionContext): Promise<Session> {
-    const http = context.switchToHttp();
+    const http = httpPartsOf(context);
+    if (http === null) {
+      throw new SessionAuthError(`RequestSessions opens the sessions of HTTP requests and GraphQL operations, not of '${context.getType()}' contexts: on gateways use SocketSessions.`);
+    }
     const request = http.getRequest<RequestWithSession>();
     const pending = request[PENDING] as Promise<Session> | undefined;
     if (pending) return pending;

@@ -3,9 +3,10 @@ import { Reflector } from '@nestjs/core';
 import { catchError, concatMap, from, switchMap, throwError, type Observable } from 'rxjs';
 import { SessionManager } from '../core/session-manager.js';
 import { preventCredentialCaching } from './http-adapter.js';
-import { toHttpError } from './http-errors.js';
+import { forTransport } from './graphql/graphql-errors.js';
 import { RequestSessions } from './request-sessions.js';
 import { NEEDS_SESSION_KEY } from './session.constants.js';
+import { httpPartsOf } from './transports/transport-context.js';
 
 /**
  * Registered globally by SessionModule. Opens the session for handlers that take
@@ -22,8 +23,9 @@ export class SessionInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const http = context.switchToHttp();
+    // HTTP requests and GraphQL operations alike; gateways have SocketSessions.
+    const http = httpPartsOf(context);
+    if (http === null) return next.handle();
     const response = http.getResponse<unknown>();
     const needsSession = this.reflector.get<boolean | undefined>(NEEDS_SESSION_KEY, context.getHandler());
     // A handler that reads the session answers according to the cookie or token.
@@ -41,6 +43,6 @@ export class SessionInterceptor implements NestInterceptor {
           ),
         )
       : next.handle();
-    return handled.pipe(catchError((error: unknown) => throwError(() => toHttpError(error, response))));
+    return handled.pipe(catchError((error: unknown) => throwError(() => forTransport(context, error, response, false))));
   }
 }

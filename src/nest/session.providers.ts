@@ -31,6 +31,9 @@ import { AUTH_EVENTS, CSRF_TOKENS, LOGIN_THROTTLE, OWNED_SESSION_STORE, RESOLVED
 import { SESSION_MODULE_OPTIONS } from './session.module-definition.js';
 import { SessionObservability } from './observability.js';
 import { SessionStoreHealthIndicator } from './health/session-store.health.js';
+import { SESSION_END_CHANNEL, sessionEndAnnouncer, sessionEndChannelProvider } from './websockets/session-end.providers.js';
+import { SocketSessions } from './websockets/socket-sessions.js';
+import type { SessionEndChannel } from '../core/session-end-channel.js';
 
 const logger = new Logger('SessionModule');
 const eventLogger = new Logger('SessionAuth');
@@ -94,11 +97,19 @@ export const sessionProviders: Provider[] = [
   { provide: JwtService, useValue: new JwtService({}) },
   NestJwsEngine,
   { provide: SessionObservability, useFactory: SessionObservability.create, inject: [RESOLVED_SESSION_OPTIONS] },
+  sessionEndChannelProvider,
   {
     provide: AUTH_EVENTS,
-    useFactory: async (options: ResolvedSessionOptions, moduleRef: ModuleRef, observability: SessionObservability): Promise<AuthEventListener> => {
+    useFactory: async (
+      options: ResolvedSessionOptions,
+      moduleRef: ModuleRef,
+      observability: SessionObservability,
+      endings: SessionEndChannel,
+    ): Promise<AuthEventListener> => {
       const listener = options.onAuthEvent ?? logAuthEvent;
       const publish = await eventBusPublisher(moduleRef);
+      // Sockets die with their session, on every instance (SocketSessions).
+      const announceSessionEnd = sessionEndAnnouncer(endings);
       // A failing listener must not turn a finished login or logout into a 500.
       return (untraced) => {
         const event = observability.record(untraced);
@@ -108,9 +119,10 @@ export const sessionProviders: Provider[] = [
           eventLogger.error(`onAuthEvent threw on ${event.type}: ${(error as Error).message}`);
         }
         publish?.(event);
+        announceSessionEnd(event);
       };
     },
-    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef, SessionObservability],
+    inject: [RESOLVED_SESSION_OPTIONS, ModuleRef, SessionObservability, SESSION_END_CHANNEL],
   },
   {
     provide: SessionManager,
@@ -155,6 +167,7 @@ export const sessionProviders: Provider[] = [
   CsrfGuard,
   FreshLoginGuard,
   SessionStoreHealthIndicator,
+  SocketSessions,
   { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
 ];
 
@@ -176,4 +189,5 @@ export const sessionExports = [
   CsrfGuard,
   FreshLoginGuard,
   SessionStoreHealthIndicator,
+  SocketSessions,
 ];

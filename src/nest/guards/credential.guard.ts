@@ -5,15 +5,18 @@ import type { AuthEventListener } from '../../core/auth-events.js';
 import type { CsrfTokens } from '../../core/csrf-token.js';
 import type { Session } from '../../core/session.js';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
+import { forTransport } from '../graphql/graphql-errors.js';
 import { preventCredentialCaching } from '../http-adapter.js';
-import { toHttpError } from '../http-errors.js';
 import { RequestSessions } from '../request-sessions.js';
 import { AUTH_EVENTS, CSRF_TOKENS, IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import { httpPartsOf } from '../transports/transport-context.js';
+import { SocketSessions } from '../websockets/socket-sessions.js';
 import { enforceCsrf } from './csrf.guard.js';
 
 /**
  * The shared shape of the auth guards: open the request's session, let it through if it is
- * logged in with an accepted credential, put the user on `request.user`. Routes marked
+ * logged in with an accepted credential, put the user on `request.user`. The same on GraphQL
+ * resolvers (errors as GraphQL errors with a code) and WebSocket gateways (see SocketSessions). Routes marked
  * `@Public()` pass, so the guards can be registered globally. Missing, forged, expired,
  * revoked or duplicated credentials: 401. A cookie-authenticated unsafe request from another
  * site, or without the session's CSRF token when `csrf.token` is on: 403. Store unreachable:
@@ -28,26 +31,28 @@ export abstract class CredentialGuard implements CanActivate {
     @Inject(AUTH_EVENTS) protected readonly emit: AuthEventListener,
   ) {}
 
+  @Inject(SocketSessions) private readonly sockets!: SocketSessions;
+
   /** Which credentials this guard takes; override to narrow or widen. */
   protected abstract accepts(session: Session): boolean;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
-    const http = context.switchToHttp();
-    // Whatever the answer (200, 401, 403, 503), it depends on the credential.
-    preventCredentialCaching(http.getRequest(), http.getResponse());
-    let session: Session;
+    const http = httpPartsOf(context);
+    if (http === null) return this.sockets.authorizeMessage(context, (session) => this.accepts(session));
     try {
-      session = await this.sessions.load(context);
+      // Whatever the answer (200, 401, 403, 503), it depends on the credential.
+      preventCredentialCaching(http.getRequest(), http.getResponse());
+      const session = await this.sessions.load(context);
+      const user = session.authenticatedUser;
+      if (user === null || !this.accepts(session)) throw new UnauthorizedException();
+      // Browsers attach cookies to cross-site requests; bearer tokens they never attach on their own.
+      enforceCsrf({ options: this.options, tokens: this.tokens, emit: this.emit }, session, http.getRequest());
+      http.getRequest<{ user?: AuthUser }>().user = user;
+      return true;
     } catch (error) {
-      throw toHttpError(error, http.getResponse());
+      throw forTransport(context, error, http.getResponse(), true);
     }
-    const user = session.authenticatedUser;
-    if (user === null || !this.accepts(session)) throw new UnauthorizedException();
-    // Browsers attach cookies to cross-site requests; bearer tokens they never attach on their own.
-    enforceCsrf({ options: this.options, tokens: this.tokens, emit: this.emit }, session, http.getRequest());
-    http.getRequest<{ user?: AuthUser }>().user = user;
-    return true;
   }
 
   protected isPublic(context: ExecutionContext): boolean {

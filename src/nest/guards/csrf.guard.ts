@@ -6,9 +6,10 @@ import { csrfRefusal, type CsrfRefusal, type CsrfTokens } from '../../core/csrf-
 import type { Session } from '../../core/session.js';
 import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
-import { toHttpError } from '../http-errors.js';
+import { forTransport } from '../graphql/graphql-errors.js';
 import { RequestSessions } from '../request-sessions.js';
 import { AUTH_EVENTS, CSRF_TOKENS, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import { httpPartsOf } from '../transports/transport-context.js';
 
 const MESSAGES: Record<CsrfRefusal, string> = {
   'cross-site': 'Cross-site request refused.',
@@ -54,8 +55,17 @@ export class CsrfGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const http = context.switchToHttp();
-    const request = http.getRequest<HeaderBag>();
+    const http = httpPartsOf(context);
+    // Gateways check the handshake's origin at connection (SocketSessions).
+    if (http === null) return true;
+    try {
+      return await this.check(context, http.getRequest<HeaderBag>());
+    } catch (error) {
+      throw forTransport(context, error, http.getResponse(), true);
+    }
+  }
+
+  private async check(context: ExecutionContext, request: HeaderBag): Promise<boolean> {
     const { cookieHeader, fetch, ip } = requestFacts(request);
     if (!cookieHeader) return true;
     // Checked before the session is opened: a forged request costs no store read.
@@ -64,12 +74,7 @@ export class CsrfGuard implements CanActivate {
       throw new ForbiddenException(MESSAGES['cross-site']);
     }
     if (this.tokens === null || !this.options.csrf?.token || isSafeMethod(fetch?.method ?? 'GET')) return true;
-    let session: Session;
-    try {
-      session = await this.sessions.load(context);
-    } catch (error) {
-      throw toHttpError(error, http.getResponse());
-    }
+    const session: Session = await this.sessions.load(context);
     // A cookie that opens no session (expired, forged) has no token: it can only be cleared.
     enforceCsrf({ options: this.options, tokens: this.tokens, emit: this.emit }, session, request);
     return true;

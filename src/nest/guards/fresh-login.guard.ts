@@ -2,8 +2,10 @@ import { applyDecorators, Inject, Injectable, SetMetadata, UnauthorizedException
 import { parseDuration, type Duration } from '../../core/duration.js';
 import type { Session } from '../../core/session.js';
 import { SessionManager } from '../../core/session-manager.js';
-import { toHttpError } from '../http-errors.js';
+import { forTransport } from '../graphql/graphql-errors.js';
 import { FRESH_LOGIN_KEY } from '../session.constants.js';
+import { httpPartsOf } from '../transports/transport-context.js';
+import { SocketSessions, wsException } from '../websockets/socket-sessions.js';
 import { AuthenticatedGuard } from './authenticated.guard.js';
 
 /** The 401 body of a stale session: a client tells it from a plain 401 by `reauthenticate`. */
@@ -28,17 +30,20 @@ export class FreshLoginGuard extends AuthenticatedGuard {
     if (this.isPublic(context)) return true;
     const windowMs = this.reflector.getAllAndOverride<number | undefined>(FRESH_LOGIN_KEY, [context.getHandler(), context.getClass()]);
     if (windowMs === undefined) return true;
-    const http = context.switchToHttp();
-    let session: Session;
-    let fresh: boolean;
-    try {
-      session = await this.sessions.load(context);
-      fresh = await this.manager.passwordProofs.isFresh(session, windowMs);
-    } catch (error) {
-      throw toHttpError(error, http.getResponse());
+    const http = httpPartsOf(context);
+    if (http === null) {
+      // A gateway message: the session the auth check above opened for it.
+      const socketSession = SocketSessions.sessionOf(context);
+      if (socketSession && (await this.manager.passwordProofs.isFresh(socketSession, windowMs))) return true;
+      throw await wsException(REAUTHENTICATION_REQUIRED.message);
     }
-    if (!fresh) throw new UnauthorizedException(REAUTHENTICATION_REQUIRED);
-    return true;
+    try {
+      const session: Session = await this.sessions.load(context);
+      if (!(await this.manager.passwordProofs.isFresh(session, windowMs))) throw new UnauthorizedException(REAUTHENTICATION_REQUIRED);
+      return true;
+    } catch (error) {
+      throw forTransport(context, error, http.getResponse(), true);
+    }
   }
 }
 
