@@ -48,7 +48,15 @@ export function findCookie(header: string | undefined, name: string): CookieLook
 
 /** Names, reads and writes the session cookie according to the resolved cookie options. */
 export class SessionCookie {
-  constructor(private readonly options: ResolvedCookieOptions) {}
+  /** The two names the cookie can have, built once: over HTTPS (secure) and over plain HTTP. */
+  private readonly secureName: string;
+  private readonly plainName: string;
+
+  constructor(private readonly options: ResolvedCookieOptions) {
+    const hostOnly = options.domain === undefined && options.path === '/';
+    this.secureName = `${hostOnly ? '__Host-' : '__Secure-'}${options.baseName}`;
+    this.plainName = options.baseName;
+  }
 
   isSecure(request: Pick<RequestFacts, 'https'>): boolean {
     return this.options.secure === 'auto' ? request.https : this.options.secure;
@@ -56,9 +64,7 @@ export class SessionCookie {
 
   /** RFC 6265bis §4.1.3: `__Host-` pins the cookie to this host and `/`; `__Secure-` when a domain or path is set. */
   nameFor(request: Pick<RequestFacts, 'https'>): string {
-    if (!this.isSecure(request)) return this.options.baseName;
-    const hostOnly = this.options.domain === undefined && this.options.path === '/';
-    return `${hostOnly ? '__Host-' : '__Secure-'}${this.options.baseName}`;
+    return this.isSecure(request) ? this.secureName : this.plainName;
   }
 
   /** Finds the session cookie; see findCookie. */

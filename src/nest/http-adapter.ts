@@ -49,6 +49,7 @@ function single(value: string | string[] | undefined): string | undefined {
 }
 
 const CREDENTIAL_HEADERS = ['Cookie', 'Authorization'];
+const CREDENTIAL_VARY = CREDENTIAL_HEADERS.join(', ');
 
 /**
  * For answers that depend on the request's credential (OWASP session management, caching): no
@@ -59,11 +60,16 @@ const CREDENTIAL_HEADERS = ['Cookie', 'Authorization'];
 export function preventCredentialCaching(request: HttpRequestLike, response: unknown): void {
   setResponseHeader(response, 'Cache-Control', 'no-store');
   const current = getResponseHeader(response, 'Vary');
-  const listed = new Set(current.split(',').map((field) => field.trim().toLowerCase()));
-  const missing = CREDENTIAL_HEADERS.filter((field) => !listed.has(field.toLowerCase()));
-  if (missing.length > 0 && !listed.has('*')) setResponseHeader(response, 'Vary', [current, ...missing].filter(Boolean).join(', '));
-  delete request.headers['if-none-match'];
-  delete request.headers['if-modified-since'];
+  // The usual case, on every guarded request: no Vary yet, so nothing to merge.
+  if (current === '') setResponseHeader(response, 'Vary', CREDENTIAL_VARY);
+  else {
+    const listed = new Set(current.split(',').map((field) => field.trim().toLowerCase()));
+    const missing = CREDENTIAL_HEADERS.filter((field) => !listed.has(field.toLowerCase()));
+    if (missing.length > 0 && !listed.has('*')) setResponseHeader(response, 'Vary', [current, ...missing].join(', '));
+  }
+  const { headers } = request;
+  if (headers['if-none-match'] !== undefined) delete headers['if-none-match'];
+  if (headers['if-modified-since'] !== undefined) delete headers['if-modified-since'];
 }
 
 function getResponseHeader(response: unknown, name: string): string {
@@ -77,14 +83,11 @@ export function setResponseHeader(response: unknown, name: string, value: string
 }
 
 export function responseSink(response: unknown): ResponseSink {
-  return {
-    // Fastify's reply.header appends to set-cookie; Express needs append() to keep earlier cookies.
-    setCookie: (serialized) =>
-      isFastifyReply(response)
-        ? response.header('set-cookie', serialized)
-        : (response as ExpressResponseLike).append('Set-Cookie', serialized),
-    preventCaching: () => setResponseHeader(response, 'Cache-Control', 'no-store'),
-  };
+  // Fastify's reply.header appends to set-cookie; Express needs append() to keep earlier cookies.
+  const setCookie = isFastifyReply(response)
+    ? (serialized: string) => void response.header('set-cookie', serialized)
+    : (serialized: string) => void (response as ExpressResponseLike).append('Set-Cookie', serialized);
+  return { setCookie, preventCaching: () => setResponseHeader(response, 'Cache-Control', 'no-store') };
 }
 
 function isFastifyReply(response: unknown): response is FastifyReplyLike {

@@ -1,16 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { edDsaJws, type JwsEngine, type JwsHeader } from '../core/jwt/jws.js';
+import { JwsVerifier } from '../core/jwt/jws-verifier.js';
 import type { JwtKey } from '../core/jwt/jwt-keys.js';
 
 /**
- * JWS through @nestjs/jwt (jsonwebtoken) with the KeyObjects parsed at boot, so nothing is
- * re-parsed per request. jsonwebtoken has no EdDSA, which goes through node:crypto instead.
- * Verification is pinned to the key's one algorithm; AccessTokens adds the checks jsonwebtoken
- * leaves out (exp required, typ, crit, b64).
+ * Tokens are signed through @nestjs/jwt (jsonwebtoken) with the KeyObjects parsed at boot;
+ * jsonwebtoken has no EdDSA, which is signed with node:crypto instead. Verification, on every
+ * bearer request, is JwsVerifier: node:crypto over the same KeyObjects, pinned to the key's one
+ * algorithm, without jsonwebtoken's per-call option handling. AccessTokens checks the header
+ * before and the claims after (exp required, typ, crit, b64, iss, aud).
  */
 @Injectable()
 export class NestJwsEngine implements JwsEngine {
+  private readonly verifier = new JwsVerifier();
+
   constructor(@Inject(JwtService) private readonly jwt: JwtService) {}
 
   sign(payload: Record<string, unknown>, header: JwsHeader, key: JwtKey): string {
@@ -25,14 +29,6 @@ export class NestJwsEngine implements JwsEngine {
   }
 
   verify(token: string, key: JwtKey): unknown {
-    if (key.alg === 'EdDSA') return edDsaJws.verify(token, key);
-    const secretOrKey = key.alg.startsWith('HS') ? { secret: key.verificationKey } : { publicKey: key.verificationKey };
-    return this.jwt.verify<Record<string, unknown>>(token, {
-      ...secretOrKey,
-      algorithms: [key.alg as 'HS256'],
-      // AccessTokens checks exp and nbf itself, against its own clock, with exp required.
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
-    } as never);
+    return this.verifier.verify(token, key);
   }
 }

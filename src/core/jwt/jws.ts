@@ -1,4 +1,5 @@
-import { sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { sign as cryptoSign } from 'node:crypto';
+import { JwsVerifier } from './jws-verifier.js';
 import type { JwtKey } from './jwt-keys.js';
 
 export interface JwsHeader {
@@ -8,14 +9,16 @@ export interface JwsHeader {
 }
 
 /**
- * Signs and checks signatures of compact JWS. The Nest layer provides one backed by
- * @nestjs/jwt; callers check the header before and the claims after.
+ * Signs and checks signatures of compact JWS. The Nest layer provides one that signs with
+ * @nestjs/jwt and verifies with JwsVerifier; callers check the header before and the claims after.
  */
 export interface JwsEngine {
   sign(payload: Record<string, unknown>, header: JwsHeader, key: JwtKey): string;
   /** The payload when the signature is valid under `key` with `key.alg`; throws otherwise. Claims are the caller's job. */
   verify(token: string, key: JwtKey): unknown;
 }
+
+const verifier = new JwsVerifier();
 
 /**
  * EdDSA (Ed25519) JWS with node:crypto: jsonwebtoken, under @nestjs/jwt, has no EdDSA.
@@ -29,10 +32,7 @@ export const edDsaJws = {
   },
 
   verify(token: string, key: JwtKey): unknown {
-    const [header, payload, signature] = token.split('.');
-    const valid = cryptoVerify(null, Buffer.from(`${header}.${payload}`), key.verificationKey, Buffer.from(signature, 'base64url'));
-    if (!valid) throw new Error('invalid signature');
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+    return verifier.verify(token, key);
   },
 };
 

@@ -13,6 +13,9 @@ import { httpPartsOf } from '../transports/transport-context.js';
 import { SocketSessions } from '../websockets/socket-sessions.js';
 import { enforceCsrf } from './csrf.guard.js';
 
+/** Handler → controller → whether `@Public()` exempts it (an inherited handler can serve several controllers). */
+const publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
 /**
  * The shared shape of the auth guards: open the request's session, let it through if it is
  * logged in with an accepted credential, put the user on `request.user`. The same on GraphQL
@@ -56,6 +59,16 @@ export abstract class CredentialGuard implements CanActivate {
   }
 
   protected isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]) === true;
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    // Metadata is fixed once the app has booted: read it once per handler and controller.
+    let byController = publicRoutes.get(handler);
+    if (byController === undefined) publicRoutes.set(handler, (byController = new WeakMap()));
+    let isPublic = byController.get(controller);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [handler, controller]) === true;
+      byController.set(controller, isPublic);
+    }
+    return isPublic;
   }
 }
