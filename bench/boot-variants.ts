@@ -3,6 +3,7 @@ import { refusesRequirement, trackingClients, unavailableBeforeBoot } from './su
 import { AppBootError, startApp, type AppProcess } from './support/app-process.js';
 import { logIn, type Headers } from './support/credentials.js';
 import { startPostgresServer, type PostgresServer } from './support/postgres-server.js';
+import type { AppSpec } from './servers/app-spec.js';
 import type { BenchServers, Variant } from './variants.js';
 
 export interface LiveVariant {
@@ -16,6 +17,14 @@ export interface BootResult {
   live: LiveVariant[];
   unavailable: Array<{ variant: Variant; reason: string }>;
   postgres: PostgresServer | null;
+}
+
+/** Stands in for the private PostgreSQL's URL while checking options, before it is started. */
+const PLACEHOLDER_POSTGRES_URL = 'postgres://bench@127.0.0.1:1/bench';
+
+function storeOf(spec: AppSpec): Record<string, unknown> {
+  if (spec.kind !== 'module') throw new Error(`a requirement only applies to the module's variants, not to ${spec.kind}`);
+  return spec.store;
 }
 
 /** Requests that make a lazily built store (and so its tracking connection) exist. */
@@ -34,7 +43,7 @@ export async function bootVariants(variants: Variant[], redis: Redis, redisUrl: 
   const result: BootResult = { live: [], unavailable: [], postgres: null };
   for (const variant of variants) {
     const requirement = variant.requires;
-    const refused = requirement ? unavailableBeforeBoot(requirement) : null;
+    const refused = requirement ? unavailableBeforeBoot(requirement, storeOf(variant.app({ redisUrl, postgresUrl: PLACEHOLDER_POSTGRES_URL }))) : null;
     if (refused !== null) {
       result.unavailable.push({ variant, reason: refused });
       continue;

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { bootVariants, type LiveVariant } from './boot-variants.js';
 import { bytesPerSession } from './measure/bytes-per-session.js';
+import { watchForeignCpu } from './measure/machine-cpu.js';
 import { runSeries, type SeriesResult } from './measure/series.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
 import { describeMachine } from './support/machine.js';
@@ -23,6 +24,7 @@ const settings: RunSettings = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
   startedAt: new Date(),
   durationSeconds: 0,
+  foreignCpuShare: 0,
 };
 const WARMUP_SECONDS = quick ? 0.5 : 1;
 // Ctrl-C still stops every server this run started (their exit hooks run on process.exit).
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   const redisServer = await startRedisServer();
   const redis = new Redis(redisServer.url);
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
   const booted = await bootVariants(variants, redis, redisServer.url).catch(async (error: unknown) => {
     await redisServer.stop();
     throw error;
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
     const routes = (one: LiveVariant): Array<'open' | 'guarded'> => (one.variant.credential ? ['open', 'guarded'] : ['open']);
     for (const one of live) for (const route of routes(one)) await measure(one, route, WARMUP_SECONDS, redis, 'warm-up');
 
+    const foreignCpu = watchForeignCpu([...live.map((one) => one.app.pid), redisPid]);
     const runs = new Map<string, VariantRun>(live.map((one) => [one.variant.id, { variant: one.variant, open: [], guarded: [] }]));
     for (let round = 0; round < settings.rounds; round++) {
       for (const one of live) {
@@ -78,6 +82,7 @@ async function main(): Promise<number> {
       }
     }
 
+    settings.foreignCpuShare = foreignCpu();
     const summaries = [...runs.values()].map(summarize);
     const taxes: Report['moduleTax'] = [];
     for (const adapter of ['express', 'fastify']) {

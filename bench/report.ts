@@ -11,6 +11,8 @@ export interface RunSettings {
   connections: number;
   startedAt: Date;
   durationSeconds: number;
+  /** Share of all cores that processes other than the bench's used during the rounds. */
+  foreignCpuShare: number;
 }
 
 export interface Report {
@@ -26,6 +28,8 @@ export interface Report {
 const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 const two = (value: number): string => value.toFixed(2);
 const one = (value: number): string => value.toFixed(1);
+const signed = (value: number): string => `${value < 0 ? '−' : '+'}${int(Math.abs(value))}`;
+const percent = (share: number): string => `${one(share * 100)}%`;
 const spreadText = (value: Spread): string => `${two(value.median)} [${two(value.min)}–${two(value.max)}]`;
 
 function table(header: string[], rows: string[][]): string {
@@ -54,7 +58,7 @@ function variantRows(report: Report, adapter: string): string[][] {
         spreadText(g.ratio),
         `${one(g.p50Ms)} / ${one(g.p99Ms)}`,
         one(g.p99AddedMs),
-        `${int(summary.openCpuMicros)} → ${int(g.cpuMicros)} (+${int(g.cpuAddedMicros)})`,
+        `${int(summary.openCpuMicros)} → ${int(g.cpuMicros)} (${signed(g.cpuAddedMicros)})`,
         commandsText(g),
       ];
     });
@@ -63,6 +67,9 @@ function variantRows(report: Report, adapter: string): string[][] {
     .map(({ variant, reason }) => [variant.label, reason, '', '', '', '', '', '']);
   return [...rows, ...missing];
 }
+
+/** Above this share of the cores taken by other processes, the run's numbers say little. */
+const BUSY_SHARE = 0.1;
 
 /** The run as Markdown: printed at the end of every run and written to bench/RESULTS.md. */
 export function renderReport(report: Report): string {
@@ -81,6 +88,9 @@ export function renderReport(report: Report): string {
       `process), ${Math.round(settings.durationSeconds)} s in all. Ratios compare a guarded route with the unguarded route of the same ` +
       'process in the same round; the median and range are over the rounds. How to read each row: README, "Performance".',
     '',
+    settings.foreignCpuShare > BUSY_SHARE
+      ? `**The machine was busy**: other processes used ${percent(settings.foreignCpuShare)} of its CPU during the rounds, so these numbers are noise. Run again on a quiet machine.\n`
+      : `Other processes used ${percent(settings.foreignCpuShare)} of the machine's CPU during the rounds.\n`,
     table(['machine', ''], [
       ['CPU', `${machine.cpuModel}, ${machine.cores} cores (1-minute load ${two(machine.loadAverage)} at start)`],
       ['Node', machine.node],

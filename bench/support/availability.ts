@@ -21,14 +21,11 @@ function requirementName(requirement: Requirement): string {
 }
 
 /**
- * Before anything is started for it: does this build's option check accept the feature? Null when
- * it does, else why not. A store option that is accepted may still be ignored: see
- * `trackingClients`, checked after boot.
+ * Before anything is started for it: does this build's option check accept the store option
+ * the variant writes? Null when it does, else why not. A store option that is accepted may
+ * still be ignored: see `trackingClients`, checked after boot.
  */
-export function unavailableBeforeBoot(requirement: Requirement): string | null {
-  const store = 'storeType' in requirement
-    ? { type: requirement.storeType, connectionString: 'postgres://bench@127.0.0.1:1/bench' }
-    : { type: 'redis', url: 'redis://127.0.0.1:1', [requirement.storeOption]: { maxEntries: 10 } };
+export function unavailableBeforeBoot(requirement: Requirement, store: Record<string, unknown>): string | null {
   try {
     resolveSessionOptions({
       secret: BENCH_SECRET,
