@@ -11,7 +11,7 @@ import { watchForeignCpu } from './measure/machine-cpu.js';
 import { runSeries, type SeriesResult } from './measure/series.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
 import { describeMachine } from './support/machine.js';
-import { moduleTax, summarize, type VariantRun } from './summary.js';
+import { moduleTaxes, summarize, type VariantRun } from './summary.js';
 import { evaluateTargets } from './targets.js';
 import { keyPrefixOf, VARIANTS } from './variants.js';
 
@@ -84,14 +84,7 @@ async function main(): Promise<number> {
 
     settings.foreignCpuShare = foreignCpu();
     const summaries = [...runs.values()].map(summarize);
-    const taxes: Report['moduleTax'] = [];
-    for (const adapter of ['express', 'fastify']) {
-      const floor = runs.get(`${adapter}-floor`);
-      const withModule = runs.get(`${adapter}-session-redis`);
-      if (!floor || !withModule) continue;
-      const ratio = moduleTax(floor, withModule);
-      taxes.push({ adapter, floorRps: summarize(floor).openRps, withModuleRps: summarize(withModule).openRps, ratio });
-    }
+    const taxes = moduleTaxes(runs);
     const targets = evaluateTargets({
       summaries: new Map(summaries.map((summary) => [summary.variant.id, summary])),
       moduleTax: new Map(taxes.map((tax) => [tax.adapter, tax.ratio])),

@@ -1,6 +1,6 @@
 import type { SessionFootprint } from './measure/bytes-per-session.js';
 import type { Machine } from './support/machine.js';
-import type { Spread, VariantSummary } from './summary.js';
+import type { ModuleTax, Spread, VariantSummary } from './summary.js';
 import type { TargetResult } from './targets.js';
 import type { Variant } from './variants.js';
 
@@ -20,7 +20,7 @@ export interface Report {
   machine: Machine;
   summaries: VariantSummary[];
   unavailable: Array<{ variant: Variant; reason: string }>;
-  moduleTax: Array<{ adapter: string; floorRps: number; withModuleRps: number; ratio: Spread }>;
+  moduleTax: ModuleTax[];
   bytes: Array<{ variant: Variant; footprint: SessionFootprint }>;
   targets: TargetResult[];
 }

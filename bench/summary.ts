@@ -81,7 +81,24 @@ export function summarize(run: VariantRun): VariantSummary {
   };
 }
 
-/** The module's tax on a route without a guard: its unguarded req/s ÷ the floor's, round by round. */
-export function moduleTax(floor: VariantRun, withModule: VariantRun): Spread {
-  return spread(floor.open.map((series, round) => withModule.open[round].requestsPerSecond / series.requestsPerSecond));
+export interface ModuleTax {
+  adapter: string;
+  floorRps: number;
+  withModuleRps: number;
+  /** Unguarded req/s with SessionModule ÷ without, round by round. */
+  ratio: Spread;
+}
+
+/**
+ * The module's tax on a route without a guard, per adapter: the unguarded route of the
+ * session-mode Redis app against the floor's (the same app without SessionModule).
+ */
+export function moduleTaxes(runs: Map<string, VariantRun>): ModuleTax[] {
+  return ['express', 'fastify'].flatMap((adapter) => {
+    const floor = runs.get(`${adapter}-floor`);
+    const withModule = runs.get(`${adapter}-session-redis`);
+    if (!floor || !withModule) return [];
+    const ratio = spread(floor.open.map((series, round) => withModule.open[round].requestsPerSecond / series.requestsPerSecond));
+    return [{ adapter, floorRps: summarize(floor).openRps, withModuleRps: summarize(withModule).openRps, ratio }];
+  });
 }

@@ -38,7 +38,8 @@ function packageVersion(name: string): string {
 
 export function describeMachine(): Machine {
   const own = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string };
-  const dirty = quietly('git', ['status', '--porcelain']) === '' ? '' : ' (uncommitted changes)';
+  // The results file a previous run left is not a change to what is measured.
+  const dirty = quietly('git', ['status', '--porcelain', '--', '.', ':(exclude)bench/RESULTS.md']) === '' ? '' : ' (uncommitted changes)';
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
