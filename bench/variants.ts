@@ -43,7 +43,8 @@ function storeOption(choice: StoreChoice, servers: BenchServers, keyPrefix: stri
     case 'near-cache':
       return { type: 'redis', url: servers.redisUrl, keyPrefix, nearCache: { maxEntries: 10_000 } };
     case 'postgres':
-      return { type: 'postgres', connectionString: servers.postgresUrl };
+      // The bench's PostgreSQL is new and empty: the store creates its tables.
+      return { type: 'postgres', connectionString: servers.postgresUrl, migrate: true };
   }
 }
 

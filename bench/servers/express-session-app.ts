@@ -69,7 +69,7 @@ class ExpressSessionBenchModule {}
 export async function createExpressSessionApp(spec: ExpressSessionSpec): Promise<INestApplication> {
   const client = createClient({ url: spec.redisUrl });
   await client.connect();
-  const app = await NestFactory.create(ExpressSessionBenchModule, { logger: ['error'] });
+  const app = await NestFactory.create(ExpressSessionBenchModule, { logger: ['error'], abortOnError: false });
   app.use(
     session({
       store: new RedisStore({ client, prefix: spec.keyPrefix }),

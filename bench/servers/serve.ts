@@ -15,7 +15,8 @@ import { PassportJwtBenchApp } from './passport-jwt-app.js';
 @Module({ controllers: [OpenController] })
 class PlainBenchApp {}
 
-const NEST_OPTIONS: NestApplicationOptions = { logger: ['error'], forceCloseConnections: true };
+// abortOnError off: a failing provider throws here (and its option reaches the bench) instead of exiting.
+const NEST_OPTIONS: NestApplicationOptions = { logger: ['error'], forceCloseConnections: true, abortOnError: false };
 
 async function createNestApp(root: Type<unknown> | DynamicModule, adapter: AppSpec['adapter']): Promise<INestApplication> {
   if (adapter === 'express') return NestFactory.create(root, NEST_OPTIONS);
