@@ -46,7 +46,12 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the demo restarts.');
   }
   const store = env.REDIS_URL
-    ? { type: 'redis' as const, url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? 'demo-sess:' }
+    ? {
+        type: 'redis' as const,
+        url: env.REDIS_URL,
+        keyPrefix: env.REDIS_KEY_PREFIX ?? 'demo-sess:',
+        ...(env.NEAR_CACHE === '1' ? { nearCache: { maxEntries: 10_000 } } : {}),
+      }
     : { type: 'memory' as const };
   return {
     host: env.HOST ?? '127.0.0.1',

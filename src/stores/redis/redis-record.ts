@@ -1,30 +1,35 @@
 import { measureSessionData, type PasswordProof, type SessionRecord } from '../../core/session-store.js';
 
-/** Hash fields of a stored session. Data keys get a prefix so they can never collide with metadata. */
-const DATA_PREFIX = 'd:';
+/**
+ * Hash fields of a stored session (layout: redis-scripts.ts). One-letter names keep a session
+ * small; data keys get a prefix no metadata name has, so they can never collide with metadata.
+ */
+const DATA_PREFIX = '.';
+
+/**
+ * Data up to this size has no size fields: PATCH measures it (a listpack-sized hash, cheap to
+ * walk). Past it the size is kept in db/dk, so a write to a large session costs only what it changes.
+ */
+export const MEASURED_DATA_LIMITS = { bytes: 2048, keys: 32 } as const;
 
 export function dataField(name: string): string {
   return DATA_PREFIX + name;
 }
 
-/** A session record as HSET arguments: field, value, field, value... */
+/** A session record as HSET arguments: field, value, field, value... Empty fields are left out. */
 export function recordToFields(record: SessionRecord): string[] {
-  const fields = [
-    'h', record.handle,
-    'u', record.userId ?? '',
-    'user', record.user ?? '',
-    'c', String(record.createdAt),
-    's', String(record.lastSeenAt),
-    'a', String(record.absoluteExpiresAt),
-    'ua', record.userAgent ?? '',
-    'ip', record.ip ?? '',
-  ];
+  const fields = ['h', record.handle, 'c', String(record.createdAt), 's', String(record.lastSeenAt), 'a', String(record.absoluteExpiresAt)];
+  if (record.userId !== null) fields.push('u', record.userId);
+  if (record.user) fields.push('j', record.user);
+  if (record.userAgent) fields.push('b', record.userAgent);
+  if (record.ip) fields.push('i', record.ip);
   if (record.refresh) fields.push('rt', record.refresh.digest, 'rx', String(record.refresh.expiresAt));
   if (record.passwordProof) fields.push(...passwordProofFields(record.passwordProof));
   for (const [name, value] of Object.entries(record.data)) fields.push(dataField(name), value);
-  // The data's size, which PATCH keeps up to date to enforce SESSION_DATA_LIMITS cheaply.
   const size = measureSessionData(record.data);
-  fields.push('db', String(size.bytes), 'dk', String(size.keys));
+  if (size.bytes > MEASURED_DATA_LIMITS.bytes || size.keys > MEASURED_DATA_LIMITS.keys) {
+    fields.push('db', String(size.bytes), 'dk', String(size.keys));
+  }
   return fields;
 }
 
@@ -46,19 +51,19 @@ export function fieldsToRecord(flat: readonly string[]): SessionRecord | null {
   return {
     handle,
     userId: meta.get('u') || null,
-    user: meta.get('user') || null,
+    user: meta.get('j') || null,
     createdAt,
     lastSeenAt,
     absoluteExpiresAt,
-    userAgent: meta.get('ua') || null,
-    ip: meta.get('ip') || null,
+    userAgent: meta.get('b') || null,
+    ip: meta.get('i') || null,
     data,
     ...(refreshDigest && { refresh: { digest: refreshDigest, expiresAt: Number(meta.get('rx')) } }),
-    ...(meta.has('pa') && { passwordProof: { at: Number(meta.get('pa')), username: meta.has('pn') ? meta.get('pn')! : null } }),
+    ...(meta.has('p') && { passwordProof: { at: Number(meta.get('p')), username: meta.has('n') ? meta.get('n')! : null } }),
   };
 }
 
-/** The hash fields of a password proof: `pa` its time, `pn` the login name (absent when there was none). */
+/** The hash fields of a password proof: `p` its time, `n` the login name (absent when there was none). */
 export function passwordProofFields(proof: PasswordProof): string[] {
-  return proof.username === null ? ['pa', String(proof.at)] : ['pa', String(proof.at), 'pn', proof.username];
+  return proof.username === null ? ['p', String(proof.at)] : ['p', String(proof.at), 'n', proof.username];
 }

@@ -33,7 +33,7 @@ if current ~= ARGV[1] then
   end
   if ARGV[1] == '' or string.find(',' .. consumed, ',' .. ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
   redis.call('DEL', KEYS[1])
-  if handle then redis.call('ZREM', KEYS[2], handle .. '.' .. ARGV[6]) end
+  if handle then redis.call('ZREM', KEYS[2], ARGV[6]) end
   return {'reused'}
 end
 if tonumber(state[2]) <= now then return {'invalid'} end
@@ -69,7 +69,7 @@ local state = redis.call('HMGET', KEYS[1], 'rt', 'h')
 if not state[1] or state[1] == '' or state[1] ~= ARGV[1] then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
-if state[2] then redis.call('ZREM', KEYS[2], state[2] .. '.' .. ARGV[2]) end
+if state[2] then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return fields
 `,
 };
