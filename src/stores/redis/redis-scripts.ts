@@ -7,7 +7,7 @@
  * Dragonfly's default) would refuse it.
  *
  * Layout (see redis-session-store.ts), kept small so every key stays in Redis' compact listpack
- * encoding: a session is a hash `<prefix>{tag}:s:<digest>`, digest the first 22 characters of
+ * encoding: a session is a hash `<prefix>{tag}:s:<digest>`, digest the first 16 characters of
  * the token's base64url SHA-256, with metadata fields (h handle, c created, s last seen,
  * a absolute deadline, all integer milliseconds; u user id, j the user as JSON, b user agent,
  * i ip, p/n password proof time and login name, g epoch; rt... refresh fields, see

@@ -58,11 +58,14 @@ const MAX_INDEX_PAGES = 100;
  */
 const EPOCH_BYTES = 6;
 /**
- * A session key holds the first 22 base64url characters (132 bits) of the token's SHA-256: no
- * two of the sessions a store will ever hold share them (birthday bound ~2^-66 at 2^33
- * sessions), and they are the user's index member, short enough for the listpack encoding.
+ * A session key holds the first 16 base64url characters (96 bits) of the token's SHA-256, which
+ * are also its member in the user's index (short members keep the index a listpack). They need
+ * to be unique only under one slot tag: a user's sessions (at most maxSessionsPerUser, a
+ * collision chance below 2^-80) or one anonymous session under its own random tag. They are no
+ * way in either: a cookie needs the server's HMAC, and whoever reads Redis would still have to
+ * find a token whose SHA-256 starts with those 96 bits.
  */
-const KEY_DIGEST_LENGTH = 22;
+const KEY_DIGEST_LENGTH = 16;
 
 type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
