@@ -174,7 +174,9 @@ describe('near cache across instances', () => {
     expect(b.nearCacheStats()!.hits).toBe(6);
 
     const keys = await Promise.all(sessions.map(async ({ ref }) => (await inspector.keys(`*{${ref.tag}}:s:*`))[0]));
-    await waitFor('slides written', async () => (await Promise.all(keys.map((key) => inspector.hget(key, 's')))).every((s) => s === String(slid)));
+    // Last seen is stored relative to the creation time `c`.
+    const lastSeenOf = async (key: string) => (await inspector.hmget(key, 'c', 's')).reduce((sum, value) => sum + Number(value), 0);
+    await waitFor('slides written', async () => (await Promise.all(keys.map(lastSeenOf))).every((lastSeen) => lastSeen === slid));
     for (const key of keys) {
       // Slid from 5 s to the idle timeout (an hour), cut at the absolute deadline.
       const ttl = await inspector.pttl(key);

@@ -10,12 +10,14 @@ import { startRedisServer, type RedisServerHandle } from './support/redis-server
 import { createTestApp } from './support/test-app.js';
 import { http, login } from './support/http-helpers.js';
 
+/** Issue 9's target per session, the session's share of its user's index and epoch included. */
+const BYTES_PER_SESSION_TARGET = 350;
 /**
- * Issue 9 asks for 350; the layout reaches this (see README, storage layout: a lone session pays
- * the fixed cost of its user's index and epoch keys, ~210 bytes of key overhead). Before the
- * compact layout the same session took 1,512 bytes.
+ * A user's only session also carries the whole fixed cost of the user's index and epoch keys
+ * (~210 bytes of Redis key overhead): it reaches this, not 350. It took 1,592 bytes before the
+ * compact layout.
  */
-const BYTES_PER_SESSION_BOUND = 520;
+const BYTES_LONE_SESSION_BOUND = 488;
 const DEFAULT_KEY_PREFIX = 'sess:';
 
 describe('Redis bytes per session', () => {
@@ -66,23 +68,23 @@ describe('Redis bytes per session', () => {
     );
   }
 
-  it(`holds a logged-in session with two small data keys, index and epoch included, in at most ${BYTES_PER_SESSION_BOUND} bytes`, async () => {
+  it(`holds a user's only session with two small data keys, index and epoch included, in at most ${BYTES_LONE_SESSION_BOUND} bytes`, async () => {
     app = await createTestApp({ adapter: 'express', session: { store: { type: 'redis', url: server.url } } });
     await sessionWithTwoDataKeys(app);
 
     const keys = await usage();
 
     const total = keys.reduce((sum, key) => sum + key.bytes, 0);
-    console.log(`Redis bytes per session: ${total} (${keys.map((key) => `${key.type} ${key.bytes}`).join(' + ')})`);
+    console.log(`Redis bytes of a user's only session: ${total} (${keys.map((key) => `${key.type} ${key.bytes}`).join(' + ')})`);
     // One session of a user with no other session: its hash, the user's index and the user's epoch.
     expect(keys.map((key) => key.type).sort()).toEqual(['hash', 'string', 'zset']);
-    expect(total).toBeLessThanOrEqual(BYTES_PER_SESSION_BOUND);
+    expect(total).toBeLessThanOrEqual(BYTES_LONE_SESSION_BOUND);
     for (const key of keys.filter((entry) => entry.type !== 'string')) {
       expect(await inspector.object('ENCODING', key.key)).toBe('listpack');
     }
   });
 
-  it('keeps the index of a user with many sessions in listpack encoding, each session paying its share of index and epoch', async () => {
+  it(`holds each of a user's 20 sessions with two small data keys, its share of index and epoch included, in at most ${BYTES_PER_SESSION_TARGET} bytes, the index a listpack`, async () => {
     app = await createTestApp({ adapter: 'express', session: { store: { type: 'redis', url: server.url } } });
     const sessions = 20;
     for (let i = 0; i < sessions; i++) await sessionWithTwoDataKeys(app);
@@ -92,6 +94,6 @@ describe('Redis bytes per session', () => {
     expect(await inspector.object('ENCODING', index.key)).toBe('listpack');
     const total = keys.reduce((sum, key) => sum + key.bytes, 0);
     console.log(`Redis bytes per session of a user with ${sessions}: ${(total / sessions).toFixed(1)} (index ${index.bytes} in all)`);
-    expect(total / sessions).toBeLessThanOrEqual(BYTES_PER_SESSION_BOUND);
+    expect(total / sessions).toBeLessThanOrEqual(BYTES_PER_SESSION_TARGET);
   });
 });

@@ -404,7 +404,9 @@ describe('RedisSessionStore', () => {
     const from = refOf(newSessionToken(tag));
     await store.create(from, makeRecord(userId), HOUR);
     // The key still exists, but by this instance's clock its deadline has passed.
-    await inspector.hset(`${keyPrefix}{${tag}}:s:${from.digest.slice(0, 16)}`, 'a', String(Date.now() - 10));
+    const key = `${keyPrefix}{${tag}}:s:${from.digest.slice(0, 16)}`;
+    // Stored relative to the creation time `c`.
+    await inspector.hset(key, 'a', String(Date.now() - 10 - Number(await inspector.hget(key, 'c'))));
     await inspector.del(`${keyPrefix}{${tag}}:u`);
 
     expect(await store.rename(from, refOf(newSessionToken(tag)))).toBe(false);

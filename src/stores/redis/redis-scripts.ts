@@ -9,7 +9,8 @@
  * Layout (see redis-session-store.ts), kept small so every key stays in Redis' compact listpack
  * encoding: a session is a hash `<prefix>{tag}:s:<digest>`, digest the first 16 characters of
  * the token's base64url SHA-256, with metadata fields (h handle, c created, s last seen,
- * a absolute deadline, all integer milliseconds; u user id, j the user as JSON, b user agent,
+ * a absolute deadline, integer milliseconds, s and a (and p) counted from c; u user id, j the
+ * user as JSON or k the same without its leading id (see redis-record.ts), b user agent,
  * i ip, p/n password proof time and login name, g epoch; rt... refresh fields, see
  * refresh-scripts.ts; db/dk the data's bytes and keys, only once the data is large), empty ones
  * left out, and one `.<name>` field per data key. A user's index is a sorted set
@@ -44,20 +45,22 @@ const readAndTouchLua = (answer: string): string => `${REVOKED_BY_EPOCH}
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return false end
 local now = tonumber(ARGV[1])
-local lastSeenIndex, deadline, refreshExpiry, epoch
+local lastSeenIndex, created, deadline, refreshExpiry, epoch
 for i = 1, #fields, 2 do
   local name = fields[i]
   if name == 's' then lastSeenIndex = i + 1
+  elseif name == 'c' then created = tonumber(fields[i + 1])
   elseif name == 'a' then deadline = tonumber(fields[i + 1])
   elseif name == 'rx' then refreshExpiry = tonumber(fields[i + 1])
   elseif name == 'g' then epoch = fields[i + 1] end
 end
-if lastSeenIndex == nil or deadline == nil then return false end
+if lastSeenIndex == nil or created == nil or deadline == nil then return false end
+deadline = created + deadline
 if now >= deadline or revokedByEpoch(epoch, KEYS[2]) then
   redis.call('DEL', KEYS[1])
   return false
 end
-local lastSeen = tonumber(fields[lastSeenIndex])
+local lastSeen = created + tonumber(fields[lastSeenIndex])
 if ARGV[4] == 'refresh-token' then
   if refreshExpiry == nil or now >= refreshExpiry then return false end
 elseif now >= lastSeen + tonumber(ARGV[2]) then
@@ -65,8 +68,8 @@ elseif now >= lastSeen + tonumber(ARGV[2]) then
 end
 if now - lastSeen >= tonumber(ARGV[3]) then
   if ARGV[5] == '' or now < lastSeen + tonumber(ARGV[5]) then
-    redis.call('HSET', KEYS[1], 's', ARGV[1])
-    fields[lastSeenIndex] = ARGV[1]
+    redis.call('HSET', KEYS[1], 's', now - created)
+    fields[lastSeenIndex] = tostring(now - created)
   end
   local ttl = math.min(tonumber(ARGV[2]), deadline - now)
   if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end

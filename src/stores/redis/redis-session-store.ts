@@ -147,7 +147,10 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
       if (value === null) unset.push(dataField(name));
       else set.push(dataField(name), value);
     }
-    if (patch.user !== undefined) set.push('j', patch.user);
+    if (patch.user !== undefined) {
+      set.push('j', patch.user);
+      unset.push('k');
+    }
     if (patch.refresh !== undefined) set.push('rt', patch.refresh.digest, 'rx', String(patch.refresh.expiresAt));
     if (patch.passwordProof !== undefined) {
       set.push(...passwordProofFields(patch.passwordProof));

@@ -76,7 +76,8 @@ return {'created', evicted}
 
 /**
  * KEYS: session. ARGV: maxKeys, maxTotalBytes, number of field/value pairs to set, the pairs,
- * then fields to delete, then (last) the two MEASURED_DATA_LIMITS (bytes, keys).
+ * then fields to delete, then (last) the two MEASURED_DATA_LIMITS (bytes, keys). A password
+ * proof time `p` comes absolute and is stored relative to the session's `c`, as every time is.
  * Writes only what changed; writes nothing if the session is gone, so a late write cannot
  * resurrect a destroyed session. The data caps (SESSION_DATA_LIMITS) are checked here, on the
  * data as it is now, so concurrent writes cannot pass them together: -1 and nothing written when
@@ -116,7 +117,10 @@ end
 local count = tonumber(ARGV[3])
 local lastPair = 3 + count * 2
 local lastUnset = #ARGV - 2
-for i = 4, lastPair, 2 do weigh(ARGV[i], ARGV[i + 1]) end
+for i = 4, lastPair, 2 do
+  if ARGV[i] == 'p' then ARGV[i + 1] = tostring(tonumber(ARGV[i + 1]) - tonumber(redis.call('HGET', KEYS[1], 'c'))) end
+  weigh(ARGV[i], ARGV[i + 1])
+end
 for i = lastPair + 1, lastUnset do weigh(ARGV[i], nil) end
 if keys > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2]) then return -1 end
 if count > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, lastPair)) end
@@ -141,7 +145,8 @@ export const RENAME: RedisScript = {
   numberOfKeys: 4,
   lua: `${REVOKED_BY_EPOCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local deadlineBefore = tonumber(redis.call('HGET', KEYS[1], 'a'))
+local times = redis.call('HMGET', KEYS[1], 'c', 'a')
+local deadlineBefore = tonumber(times[1]) and tonumber(times[2]) and tonumber(times[1]) + tonumber(times[2])
 -- Past its deadline (by this app's clock) or revoked: deleted, never moved, so the index below
 -- is never recreated for a session with no time left (it would get no TTL).
 if not deadlineBefore or deadlineBefore <= tonumber(ARGV[3]) or revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[4]) then
@@ -149,8 +154,7 @@ if not deadlineBefore or deadlineBefore <= tonumber(ARGV[3]) or revokedByEpoch(r
   return 0
 end
 redis.call('RENAME', KEYS[1], KEYS[2])
-local state = redis.call('HMGET', KEYS[2], 'u', 'a')
-local user, deadline = state[1], tonumber(state[2])
+local user, deadline = redis.call('HGET', KEYS[2], 'u'), deadlineBefore
 if user and user ~= '' then
   local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
   redis.call('ZREM', KEYS[3], ARGV[1])
