@@ -23,7 +23,8 @@ const HOUR = 3_600_000;
 /** Issue 9's target for a revocation to reach every instance; the assertion is looser, the measurement is printed. */
 const INVALIDATION_TARGET_MS = 50;
 const INVALIDATION_BOUND_MS = 1_000;
-const FAST_CHANNEL: NearCacheOptions = { maxEntries: 1000, writeBehindMs: 50, heartbeatIntervalMs: 20, maxLagMs: 200 };
+// Lag bound generous for a loaded CI machine: an event loop stalled past it would turn a hit into a miss.
+const FAST_CHANNEL: NearCacheOptions = { maxEntries: 1000, writeBehindMs: 50, heartbeatIntervalMs: 50, maxLagMs: 1000 };
 
 let server: RedisServerHandle;
 let inspector: Redis;

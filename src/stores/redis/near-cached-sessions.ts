@@ -3,7 +3,7 @@ import { SessionConfigurationError } from '../../core/errors.js';
 import type { SessionRecord, TouchPolicy } from '../../core/session-store.js';
 import type { NearCacheOptions } from '../../core/store-options.js';
 import { InvalidationListener } from './invalidation-listener.js';
-import { NearCache } from './near-cache.js';
+import { NearCache, type CachedSession } from './near-cache.js';
 import { fieldsToRecord } from './redis-record.js';
 import { READ_FOR_CACHE, touchArguments, type RedisScript } from './redis-scripts.js';
 import { SlideWriter } from './slide-writer.js';
@@ -60,18 +60,19 @@ export class NearCachedSessions {
       return served;
     }
     this.misses++;
-    const fill = this.cache.beginFill(key, tag);
-    let kept: Parameters<NearCache['endFill']>[1] = null;
+    // Only a read sent while the channel is fresh may fill the cache: a write made while it was
+    // not may never be announced. A loss while the read is in flight marks the fill stale.
+    const fill = this.listener.isFresh() ? this.cache.beginFill(key, tag) : null;
+    let kept: CachedSession | null = null;
     try {
       const sentAt = Date.now();
       const reply = (await this.run(READ_FOR_CACHE, [key, epochKey, ...touchArguments(touch)])) as [string[], number] | null;
       if (!reply) return null;
       const record = fieldsToRecord(reply[0]);
-      // Kept only if the channel stayed fresh throughout (a loss in between marks the fill stale).
       if (record && reply[1] > 0 && this.listener.isFresh()) kept = { record, tag, keyExpiresAt: sentAt + reply[1] };
       return record && copyOf(record, record.lastSeenAt);
     } finally {
-      this.cache.endFill(fill, kept);
+      if (fill) this.cache.endFill(fill, kept);
     }
   }
 

@@ -4,6 +4,7 @@ import { randomToken, type SessionRef, type UserRef } from '../../core/session-t
 import type { RedisStoreOptions } from '../../core/store-options.js';
 import { closeOwnedClient, connect, warnUnlessNoEviction } from './redis-connection.js';
 import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../../core/bounded-operation.js';
+import { keyDigest, RedisKeys } from './redis-keys.js';
 import { dataField, fieldsToRecord, MEASURED_DATA_LIMITS, passwordProofFields, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
@@ -57,15 +58,6 @@ const MAX_INDEX_PAGES = 100;
  * sessions. 48 bits: it is compared, never guessed (nobody writes it but the store).
  */
 const EPOCH_BYTES = 6;
-/**
- * A session key holds the first 16 base64url characters (96 bits) of the token's SHA-256, which
- * are also its member in the user's index (short members keep the index a listpack). They need
- * to be unique only under one slot tag: a user's sessions (at most maxSessionsPerUser, a
- * collision chance below 2^-80) or one anonymous session under its own random tag. They are no
- * way in either: a cookie needs the server's HMAC, and whoever reads Redis would still have to
- * find a token whose SHA-256 starts with those 96 bits.
- */
-const KEY_DIGEST_LENGTH = 16;
 
 type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
@@ -78,6 +70,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   readonly client: Redis | Cluster;
   private readonly ownsClient!: boolean;
   readonly keyPrefix: string;
+  private readonly keys: RedisKeys;
   private readonly operationTimeoutMs: number;
   /** Reads through process memory (`nearCache`); undefined when off. */
   private readonly near: NearCachedSessions | undefined;
@@ -91,6 +84,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
         'Remove { and }: the store places its own Redis Cluster hash tag after the prefix.',
       );
     }
+    this.keys = new RedisKeys(this.keyPrefix);
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     const nearCache = resolveNearCache(options.nearCache);
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
@@ -111,8 +105,8 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
-    if (this.near) return this.near.read(this.sessionKey(ref), this.epochKey(ref.tag), ref.tag, touch);
-    const flat = (await this.run('read', READ_AND_TOUCH, [this.sessionKey(ref), this.epochKey(ref.tag), ...touchArguments(touch)])) as string[] | null;
+    if (this.near) return this.near.read(this.keys.session(ref), this.keys.epoch(ref.tag), ref.tag, touch);
+    const flat = (await this.run('read', READ_AND_TOUCH, [this.keys.session(ref), this.keys.epoch(ref.tag), ...touchArguments(touch)])) as string[] | null;
     return flat ? fieldsToRecord(flat) : null;
   }
 
@@ -122,15 +116,15 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     // Only a session under the same slot tag can be in this index (and in this script's slot).
     const replaces = options.replaces?.tag === ref.tag ? keyDigest(options.replaces) : '';
     const [outcome, evicted] = (await this.changing('create', ref.tag, null, CREATE, [
-      this.sessionKey(ref),
-      this.indexKey(ref.tag),
-      this.epochKey(ref.tag),
+      this.keys.session(ref),
+      this.keys.index(ref.tag),
+      this.keys.epoch(ref.tag),
       ttlMs,
       Date.now(),
       member,
       record.absoluteExpiresAt,
       options.sessionsPerUser.limit,
-      this.sessionKey({ tag: ref.tag, digest: '' }),
+      this.keys.sessionPrefix(ref.tag),
       randomToken(EPOCH_BYTES),
       options.sessionsPerUser.onLimit,
       replaces,
@@ -157,8 +151,8 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
       if (patch.passwordProof.username === null) unset.push('n');
     }
     const { maxKeys, maxTotalBytes } = SESSION_DATA_LIMITS;
-    const updated = await this.changing('update', ref.tag, this.sessionKey(ref), PATCH, [
-      this.sessionKey(ref),
+    const updated = await this.changing('update', ref.tag, this.keys.session(ref), PATCH, [
+      this.keys.session(ref),
       maxKeys,
       maxTotalBytes,
       set.length / 2,
@@ -172,11 +166,11 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async rename(from: SessionRef, to: SessionRef): Promise<boolean> {
-    const renamed = await this.changing('rename', from.tag, this.sessionKey(from), RENAME, [
-      this.sessionKey(from),
-      this.sessionKey(to),
-      this.indexKey(from.tag),
-      this.epochKey(from.tag),
+    const renamed = await this.changing('rename', from.tag, this.keys.session(from), RENAME, [
+      this.keys.session(from),
+      this.keys.session(to),
+      this.keys.index(from.tag),
+      this.keys.epoch(from.tag),
       keyDigest(from),
       keyDigest(to),
       Date.now(),
@@ -191,10 +185,10 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     touch: TouchPolicy,
     grace?: RefreshGrace,
   ): Promise<RefreshRotation> {
-    const [outcome, flat, sealedNext] = (await this.changing('refresh', ref.tag, this.sessionKey(ref), ROTATE_REFRESH, [
-      this.sessionKey(ref),
-      this.indexKey(ref.tag),
-      this.epochKey(ref.tag),
+    const [outcome, flat, sealedNext] = (await this.changing('refresh', ref.tag, this.keys.session(ref), ROTATE_REFRESH, [
+      this.keys.session(ref),
+      this.keys.index(ref.tag),
+      this.keys.epoch(ref.tag),
       presentedDigest,
       next.digest,
       next.expiresAt,
@@ -214,9 +208,9 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null> {
-    const flat = (await this.changing('logout', ref.tag, this.sessionKey(ref), DESTROY_BY_REFRESH, [
-      this.sessionKey(ref),
-      this.indexKey(ref.tag),
+    const flat = (await this.changing('logout', ref.tag, this.keys.session(ref), DESTROY_BY_REFRESH, [
+      this.keys.session(ref),
+      this.keys.index(ref.tag),
       presentedDigest,
       keyDigest(ref),
     ])) as string[] | null;
@@ -224,7 +218,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async destroy(ref: SessionRef): Promise<void> {
-    await this.changing('destroy', ref.tag, this.sessionKey(ref), DESTROY, [2, this.indexKey(ref.tag), this.sessionKey(ref), keyDigest(ref), '']);
+    await this.changing('destroy', ref.tag, this.keys.session(ref), DESTROY, [2, this.keys.index(ref.tag), this.keys.session(ref), keyDigest(ref), '']);
   }
 
   async listByUser(user: UserRef): Promise<SessionRecord[]> {
@@ -234,7 +228,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     const replies = (await this.run('list', READ_MANY, [
       entries.length + 2,
       indexKey,
-      this.epochKey(user.tag),
+      this.keys.epoch(user.tag),
       ...entries.map((entry) => entry.sessionKey),
       ...entries.map((entry) => entry.member),
     ])) as string[][];
@@ -245,7 +239,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
 
   async destroyByHandle(user: UserRef, handle: string): Promise<boolean> {
     const found = await this.findInIndex(user, handle);
-    return found !== null && (await this.destroyEntries(user, this.indexKey(user.tag), [found])) === 1;
+    return found !== null && (await this.destroyEntries(user, this.keys.index(user.tag), [found])) === 1;
   }
 
   async destroyByUser(user: UserRef, keepHandle?: string): Promise<number> {
@@ -256,11 +250,11 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     const keptKey = kept ? [kept.sessionKey] : [];
     const revoked = (await this.changing('revoke', user.tag, null, REVOKE_EPOCH, [
       2 + keptKey.length,
-      this.epochKey(user.tag),
-      this.indexKey(user.tag),
+      this.keys.epoch(user.tag),
+      this.keys.index(user.tag),
       ...keptKey,
       randomToken(EPOCH_BYTES),
-      this.sessionKey({ tag: user.tag, digest: '' }),
+      this.keys.sessionPrefix(user.tag),
       Date.now(),
     ])) as number;
     // Then what the index names is deleted, one page per script, reading the index again each time: what a batch destroyed has left
@@ -291,15 +285,15 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async acquireLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.guard('lock', this.client.set(this.lockKey(ref, name), owner, 'PX', leaseMs, 'NX'))) === 'OK';
+    return (await this.guard('lock', this.client.set(this.keys.lock(ref, name), owner, 'PX', leaseMs, 'NX'))) === 'OK';
   }
 
   async renewLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.run('lock', RENEW_LOCK, [this.lockKey(ref, name), owner, leaseMs])) === 1;
+    return (await this.run('lock', RENEW_LOCK, [this.keys.lock(ref, name), owner, leaseMs])) === 1;
   }
 
   async releaseLock(ref: SessionRef, name: string, owner: string): Promise<void> {
-    await this.run('unlock', RELEASE_LOCK, [this.lockKey(ref, name), owner]);
+    await this.run('unlock', RELEASE_LOCK, [this.keys.lock(ref, name), owner]);
   }
 
   private destroyEntries(user: UserRef, indexKey: string, entries: IndexEntry[]): Promise<number> {
@@ -314,9 +308,9 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
 
   /** The index entry of the session with `handle`, looked for page by page so an index of any size costs bounded work per call. */
   private async findInIndex(user: UserRef, handle: string): Promise<IndexEntry | null> {
-    const prefix = this.sessionKey({ tag: user.tag, digest: '' });
+    const prefix = this.keys.sessionPrefix(user.tag);
     for (let from = 0; from < MAX_INDEX_PAGES * INDEX_PAGE_SIZE; from += INDEX_PAGE_SIZE) {
-      const member = (await this.run('list', FIND_BY_HANDLE, [this.indexKey(user.tag), prefix, handle, from, INDEX_PAGE_SIZE])) as string | null;
+      const member = (await this.run('list', FIND_BY_HANDLE, [this.keys.index(user.tag), prefix, handle, from, INDEX_PAGE_SIZE])) as string | null;
       if (member === null) return null;
       if (member !== '') return { member, sessionKey: prefix + member };
     }
@@ -331,33 +325,11 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     { tag }: UserRef,
     page: { from: number; count: number; newestFirst?: boolean },
   ): Promise<{ indexKey: string; entries: IndexEntry[] }> {
-    const indexKey = this.indexKey(tag);
+    const indexKey = this.keys.index(tag);
     const to = page.from + page.count - 1;
     const reading = page.newestFirst ? this.client.zrevrange(indexKey, page.from, to) : this.client.zrange(indexKey, page.from, to);
     const members = (await this.guard('list', reading)) as string[];
-    return { indexKey, entries: members.map((member) => ({ member, sessionKey: this.keyOf(tag, member) })) };
-  }
-
-  private sessionKey(ref: SessionRef): string {
-    return this.keyOf(ref.tag, keyDigest(ref));
-  }
-
-  private keyOf(tag: string, member: string): string {
-    return `${this.keyPrefix}{${tag}}:s:${member}`;
-  }
-
-  /** A session lock (redis-lock-scripts.ts): under the session's {tag}, so in its slot. */
-  private lockKey(ref: SessionRef, name: string): string {
-    return `${this.keyPrefix}{${ref.tag}}:l:${ref.digest}:${name}`;
-  }
-
-  private indexKey(tag: string): string {
-    return `${this.keyPrefix}{${tag}}:u`;
-  }
-
-  /** The user's epoch (see REVOKED_BY_EPOCH in redis-user-scripts.ts). */
-  private epochKey(tag: string): string {
-    return `${this.keyPrefix}{${tag}}:g`;
+    return { indexKey, entries: members.map((member) => ({ member, sessionKey: this.keys.sessionOf(tag, member) })) };
   }
 
   /**
@@ -388,9 +360,4 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
 interface IndexEntry {
   member: string;
   sessionKey: string;
-}
-
-/** The part of a session's digest its keys carry (KEY_DIGEST_LENGTH). */
-function keyDigest(ref: SessionRef): string {
-  return ref.digest.slice(0, KEY_DIGEST_LENGTH);
 }
