@@ -17,6 +17,7 @@ import { ownerOf, slotTagOf } from './support/user-refs.js';
 import type { INestApplication } from '@nestjs/common';
 import { SessionStore } from '../src/index.js';
 import { createTestApp } from './support/test-app.js';
+import { readDemoConfig } from '../src/demo/demo-config.js';
 import { http, login } from './support/http-helpers.js';
 
 const HOUR = 3_600_000;
@@ -258,6 +259,15 @@ describe('near cache configuration', () => {
     const build = () => new RedisSessionStore({ url: server.url, nearCache: nearCache as NearCacheOptions });
     expect(build).toThrow(SessionConfigurationError);
     expect(build).toThrow(option);
+  });
+});
+
+describe('the demo', () => {
+  const secret = 'demo-secret-that-is-long-enough-0123456789';
+  it('turns the near cache on with NEAR_CACHE=1 on Redis, and warns that the memory store has none', () => {
+    expect(readDemoConfig({ SESSION_SECRET: secret, REDIS_URL: server.url, NEAR_CACHE: '1' }).session.store).toMatchObject({ nearCache: { maxEntries: 10_000 } });
+    expect(readDemoConfig({ SESSION_SECRET: secret, REDIS_URL: server.url }).session.store).not.toHaveProperty('nearCache');
+    expect(readDemoConfig({ SESSION_SECRET: secret, NEAR_CACHE: '1' }).warnings).toContain('NEAR_CACHE=1 needs REDIS_URL: the memory store has no near cache.');
   });
 });
 

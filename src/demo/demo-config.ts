@@ -45,6 +45,7 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     secret = randomBytes(32).toString('base64url');
     warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the demo restarts.');
   }
+  if (env.NEAR_CACHE === '1' && !env.REDIS_URL) warnings.push('NEAR_CACHE=1 needs REDIS_URL: the memory store has no near cache.');
   const store = env.REDIS_URL
     ? {
         type: 'redis' as const,
