@@ -31,6 +31,8 @@ export type {
 export { MemorySessionStore, type MemorySessionStoreOptions } from './stores/memory-session-store.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './stores/redis/redis-session-store.js';
 export { PostgresSessionStore, type PostgresSessionStoreOptions } from './stores/postgres/postgres-session-store.js';
+export type { NearCacheOptions } from './core/store-options.js';
+export type { NearCacheStats } from './stores/redis/near-cached-sessions.js';
 export type { MaxSessionsPerUserOptions } from './core/sessions-per-user.js';
 export type { HeldLock, SessionLockOptions } from './core/session-lock.js';
 export { isLockable, type LockableSessionStore, type SessionLocks } from './core/session-locks.js';

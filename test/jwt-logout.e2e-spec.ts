@@ -58,7 +58,7 @@ describe.each(MATRIX)('logout by refresh token over %s with the %s store', (adap
   /** lastSeenAt as stored, read without sliding; with Redis also the key's PTTL, straight from the server. */
   async function observe(ref: SessionRef): Promise<{ lastSeenAt: number | undefined; pttl: number | null }> {
     if (store === 'redis') {
-      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest}`;
+      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`;
       const [lastSeen, pttl] = await Promise.all([inspector.hget(key, 's'), inspector.pttl(key)]);
       return { lastSeenAt: lastSeen === null ? undefined : Number(lastSeen), pttl };
     }

@@ -45,6 +45,29 @@ export interface RedisStoreOptions {
    * Redis is down instead of queueing requests forever. Default: 2000 (ms).
    */
   operationTimeoutMs?: number;
+  /**
+   * Serve hot sessions from process memory, kept coherent with Redis server-assisted client-side
+   * caching (`CLIENT TRACKING ... BCAST`): any write to a session or its user's epoch, on any
+   * instance, evicts it everywhere. Off by default. Not for a Redis Cluster client.
+   */
+  nearCache?: NearCacheOptions;
+}
+
+export interface NearCacheOptions {
+  /** Most sessions held in memory; the least recently used go first. */
+  maxEntries: number;
+  /**
+   * How often the idle-expiry slides of sessions served from memory are written to Redis, in one
+   * pipeline (never later than `touchInterval` after they were due). Default: 1000 (ms).
+   */
+  writeBehindMs?: number;
+  /** How often a heartbeat goes through the invalidation channel to prove it works. Default: 100 (ms). */
+  heartbeatIntervalMs?: number;
+  /**
+   * Longest the invalidation channel may lag (a heartbeat not back yet) before the cache is
+   * flushed and every read goes to Redis until heartbeats arrive again. Default: 500 (ms).
+   */
+  maxLagMs?: number;
 }
 
 /**

@@ -52,6 +52,9 @@ export function readDemoConfig(env: NodeJS.ProcessEnv): DemoConfig {
     warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the demo restarts.');
   }
   const store = readDemoStore(env);
+  if (env.NEAR_CACHE === '1' && store.type !== 'redis') {
+    warnings.push(`NEAR_CACHE=1 needs REDIS_URL: the ${store.type === 'postgres' ? 'PostgreSQL' : 'memory'} store has no near cache.`);
+  }
   return {
     host: env.HOST ?? '127.0.0.1',
     port,

@@ -1,4 +1,8 @@
 import type { SessionStoreOption } from '../core/session-options.js';
+import type { SessionStore } from '../core/session-store.js';
+
+/** A store the demo describes by options (it never hands over a store instance). */
+export type DemoStoreOption = Exclude<SessionStoreOption, SessionStore>;
 
 /**
  * The demo's store from its environment: REDIS_URL (one Redis, or a redis+sentinel:// URL),
@@ -6,7 +10,7 @@ import type { SessionStoreOption } from '../core/session-options.js';
  * (`host:port,...`) with REDIS_SENTINEL_NAME, or DATABASE_URL (PostgreSQL, its table migrated at boot);
  * none of them: memory. Exactly one source.
  */
-export function readDemoStore(env: NodeJS.ProcessEnv): SessionStoreOption {
+export function readDemoStore(env: NodeJS.ProcessEnv): DemoStoreOption {
   const sources = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'DATABASE_URL'].filter((name) => env[name]);
   if (sources.length > 1) {
     const are = sources.length === 2 ? 'are both' : 'are all';
@@ -14,12 +18,14 @@ export function readDemoStore(env: NodeJS.ProcessEnv): SessionStoreOption {
   }
   if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) throw new Error('REDIS_SENTINEL_NAME needs REDIS_SENTINELS: set both.');
   const keyPrefix = env.REDIS_KEY_PREFIX ?? 'demo-sess:';
-  if (env.REDIS_URL) return { type: 'redis', url: env.REDIS_URL, keyPrefix };
+  // NEAR_CACHE=1: hot sessions from process memory, kept coherent by Redis (not on a Cluster).
+  const nearCache = env.NEAR_CACHE === '1' ? { nearCache: { maxEntries: 10_000 } } : {};
+  if (env.REDIS_URL) return { type: 'redis', url: env.REDIS_URL, keyPrefix, ...nearCache };
   if (env.REDIS_CLUSTER_NODES) return { type: 'redis', cluster: { nodes: addresses('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES) }, keyPrefix };
   if (env.REDIS_SENTINELS) {
     if (!env.REDIS_SENTINEL_NAME) throw new Error('REDIS_SENTINELS needs REDIS_SENTINEL_NAME, the master group the sentinels monitor.');
     const sentinels = addresses('REDIS_SENTINELS', env.REDIS_SENTINELS);
-    return { type: 'redis', options: { sentinels, name: env.REDIS_SENTINEL_NAME }, keyPrefix };
+    return { type: 'redis', options: { sentinels, name: env.REDIS_SENTINEL_NAME }, keyPrefix, ...nearCache };
   }
   if (env.DATABASE_URL) return { type: 'postgres', connectionString: env.DATABASE_URL, migrate: true };
   return { type: 'memory' };

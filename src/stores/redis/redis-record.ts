@@ -1,30 +1,43 @@
 import { measureSessionData, type PasswordProof, type SessionRecord } from '../../core/session-store.js';
 
-/** Hash fields of a stored session. Data keys get a prefix so they can never collide with metadata. */
-const DATA_PREFIX = 'd:';
+/**
+ * Hash fields of a stored session (layout: redis-scripts.ts). One-letter names keep a session
+ * small; data keys get a prefix no metadata name has, so they can never collide with metadata.
+ */
+const DATA_PREFIX = '.';
+
+/**
+ * Data up to this size has no size fields: PATCH measures it (a listpack-sized hash, cheap to
+ * walk). Past it the size is kept in db/dk, so a write to a large session costs only what it changes.
+ */
+export const MEASURED_DATA_LIMITS = { bytes: 2048, keys: 32 } as const;
 
 export function dataField(name: string): string {
   return DATA_PREFIX + name;
 }
 
-/** A session record as HSET arguments: field, value, field, value... */
+/**
+ * A session record as HSET arguments: field, value, field, value... Empty fields are left out.
+ * Times after `c` are kept relative to it (`s`, `a`, `p`): small integers take fewer bytes.
+ * The user's JSON usually starts with the user id, which `u` already holds: it is then kept
+ * without it, as `k` (see userJson).
+ */
 export function recordToFields(record: SessionRecord): string[] {
-  const fields = [
-    'h', record.handle,
-    'u', record.userId ?? '',
-    'user', record.user ?? '',
-    'c', String(record.createdAt),
-    's', String(record.lastSeenAt),
-    'a', String(record.absoluteExpiresAt),
-    'ua', record.userAgent ?? '',
-    'ip', record.ip ?? '',
-  ];
+  const created = record.createdAt;
+  const fields = ['h', record.handle, 'c', String(created), 's', String(record.lastSeenAt - created), 'a', String(record.absoluteExpiresAt - created)];
+  if (record.userId !== null) fields.push('u', record.userId);
+  const withoutId = record.user && record.userId !== null ? userJsonWithoutId(record.user, record.userId) : null;
+  if (withoutId !== null) fields.push('k', withoutId);
+  else if (record.user) fields.push('j', record.user);
+  if (record.userAgent) fields.push('b', record.userAgent);
+  if (record.ip) fields.push('i', record.ip);
   if (record.refresh) fields.push('rt', record.refresh.digest, 'rx', String(record.refresh.expiresAt));
-  if (record.passwordProof) fields.push(...passwordProofFields(record.passwordProof));
+  if (record.passwordProof) fields.push(...passwordProofFields({ ...record.passwordProof, at: record.passwordProof.at - created }));
   for (const [name, value] of Object.entries(record.data)) fields.push(dataField(name), value);
-  // The data's size, which PATCH keeps up to date to enforce SESSION_DATA_LIMITS cheaply.
   const size = measureSessionData(record.data);
-  fields.push('db', String(size.bytes), 'dk', String(size.keys));
+  if (size.bytes > MEASURED_DATA_LIMITS.bytes || size.keys > MEASURED_DATA_LIMITS.keys) {
+    fields.push('db', String(size.bytes), 'dk', String(size.keys));
+  }
   return fields;
 }
 
@@ -39,26 +52,42 @@ export function fieldsToRecord(flat: readonly string[]): SessionRecord | null {
   }
   const handle = meta.get('h');
   const createdAt = Number(meta.get('c'));
-  const lastSeenAt = Number(meta.get('s'));
-  const absoluteExpiresAt = Number(meta.get('a'));
+  const lastSeenAt = createdAt + Number(meta.get('s'));
+  const absoluteExpiresAt = createdAt + Number(meta.get('a'));
   if (!handle || !Number.isFinite(createdAt + lastSeenAt + absoluteExpiresAt)) return null;
   const refreshDigest = meta.get('rt');
+  const userId = meta.get('u') || null;
+  const withoutId = meta.get('k');
   return {
     handle,
-    userId: meta.get('u') || null,
-    user: meta.get('user') || null,
+    userId,
+    user: meta.get('j') || (withoutId && userId !== null ? userJsonWithId(withoutId, userId) : null),
     createdAt,
     lastSeenAt,
     absoluteExpiresAt,
-    userAgent: meta.get('ua') || null,
-    ip: meta.get('ip') || null,
+    userAgent: meta.get('b') || null,
+    ip: meta.get('i') || null,
     data,
     ...(refreshDigest && { refresh: { digest: refreshDigest, expiresAt: Number(meta.get('rx')) } }),
-    ...(meta.has('pa') && { passwordProof: { at: Number(meta.get('pa')), username: meta.has('pn') ? meta.get('pn')! : null } }),
+    ...(meta.has('p') && { passwordProof: { at: createdAt + Number(meta.get('p')), username: meta.has('n') ? meta.get('n')! : null } }),
   };
 }
 
-/** The hash fields of a password proof: `pa` its time, `pn` the login name (absent when there was none). */
+/**
+ * The hash fields of a password proof: `p` its time (relative to `c` once stored: PATCH turns an
+ * absolute one into that), `n` the login name (absent when there was none).
+ */
 export function passwordProofFields(proof: PasswordProof): string[] {
-  return proof.username === null ? ['pa', String(proof.at)] : ['pa', String(proof.at), 'pn', proof.username];
+  return proof.username === null ? ['p', String(proof.at)] : ['p', String(proof.at), 'n', proof.username];
+}
+
+/** The JSON text that starts `{"id":<the id as JSON>,` without that id, or null when it does not start so. */
+function userJsonWithoutId(json: string, userId: string): string | null {
+  const head = `{"id":${JSON.stringify(userId)},`;
+  return json.startsWith(head) ? `{${json.slice(head.length)}` : null;
+}
+
+/** Undoes userJsonWithoutId: the exact text it was given. */
+function userJsonWithId(withoutId: string, userId: string): string {
+  return `{"id":${JSON.stringify(userId)},${withoutId.slice(1)}`;
 }

@@ -6,20 +6,26 @@
  * which Redis and Redis Cluster allow, but servers that enforce declared keys strictly (e.g.
  * Dragonfly's default) would refuse it.
  *
- * Layout (see redis-session-store.ts): a session is a hash `<prefix>{tag}:s:<sha256(token)>`
- * with metadata fields (h handle, u user id, user, c created, s last seen, a absolute deadline,
- * ua, ip, db/dk the data's bytes and keys) and one `d:<name>` field per data key. A user's index is a sorted set
- * `<prefix>{tag}:u` of `<handle>.<digest>` scored by absolute deadline; the user's epoch
+ * Layout (see redis-session-store.ts), kept small so every key stays in Redis' compact listpack
+ * encoding: a session is a hash `<prefix>{tag}:s:<digest>`, digest the first 16 characters of
+ * the token's base64url SHA-256, with metadata fields (h handle, c created, s last seen,
+ * a absolute deadline, integer milliseconds, s and a (and p) counted from c; u user id, j the
+ * user as JSON or k the same without its leading id (see redis-record.ts), b user agent,
+ * i ip, p/n password proof time and login name, g epoch; rt... refresh fields, see
+ * refresh-scripts.ts; db/dk the data's bytes and keys, only once the data is large), empty ones
+ * left out, and one `.<name>` field per data key. A user's index is a sorted set
+ * `<prefix>{tag}:u` of session digests scored by absolute deadline; the user's epoch
  * `<prefix>{tag}:g` is a random value each of the user's sessions copies into its field g, and
  * revoke-all replaces (see REVOKED_BY_EPOCH).
  *
  * The scripts that write a session are in redis-write-scripts.ts, those over a user's index in
  * redis-user-scripts.ts.
  */
+import type { TouchPolicy } from '../../core/session-store.js';
 import { CREATE, PATCH, RENAME } from './redis-write-scripts.js';
-import { DESTROY, READ_MANY, REVOKE_EPOCH, REVOKED_BY_EPOCH } from './redis-user-scripts.js';
+import { DESTROY, FIND_BY_HANDLE, READ_MANY, REVOKE_EPOCH, REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 
-export { CREATE, DESTROY, PATCH, READ_MANY, RENAME, REVOKE_EPOCH };
+export { CREATE, DESTROY, FIND_BY_HANDLE, PATCH, READ_MANY, RENAME, REVOKE_EPOCH };
 
 export interface RedisScript {
   name: string;
@@ -35,27 +41,26 @@ export interface RedisScript {
  * rewritten each time. The idle rule is judged on last seen / refresh expiry as stored before the
  * slide; a session failing it is left alone (in hybrid mode the other credential may be alive).
  */
-export const READ_AND_TOUCH: RedisScript = {
-  name: 'sessionAuthReadAndTouch',
-  numberOfKeys: 2,
-  lua: `${REVOKED_BY_EPOCH}
+const readAndTouchLua = (answer: string): string => `${REVOKED_BY_EPOCH}
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return false end
 local now = tonumber(ARGV[1])
-local lastSeenIndex, deadline, refreshExpiry, epoch
+local lastSeenIndex, created, deadline, refreshExpiry, epoch
 for i = 1, #fields, 2 do
   local name = fields[i]
   if name == 's' then lastSeenIndex = i + 1
+  elseif name == 'c' then created = tonumber(fields[i + 1])
   elseif name == 'a' then deadline = tonumber(fields[i + 1])
   elseif name == 'rx' then refreshExpiry = tonumber(fields[i + 1])
   elseif name == 'g' then epoch = fields[i + 1] end
 end
-if lastSeenIndex == nil or deadline == nil then return false end
+if lastSeenIndex == nil or created == nil or deadline == nil then return false end
+deadline = created + deadline
 if now >= deadline or revokedByEpoch(epoch, KEYS[2]) then
   redis.call('DEL', KEYS[1])
   return false
 end
-local lastSeen = tonumber(fields[lastSeenIndex])
+local lastSeen = created + tonumber(fields[lastSeenIndex])
 if ARGV[4] == 'refresh-token' then
   if refreshExpiry == nil or now >= refreshExpiry then return false end
 elseif now >= lastSeen + tonumber(ARGV[2]) then
@@ -63,15 +68,31 @@ elseif now >= lastSeen + tonumber(ARGV[2]) then
 end
 if now - lastSeen >= tonumber(ARGV[3]) then
   if ARGV[5] == '' or now < lastSeen + tonumber(ARGV[5]) then
-    redis.call('HSET', KEYS[1], 's', ARGV[1])
-    fields[lastSeenIndex] = ARGV[1]
+    redis.call('HSET', KEYS[1], 's', now - created)
+    fields[lastSeenIndex] = tostring(now - created)
   end
   local ttl = math.min(tonumber(ARGV[2]), deadline - now)
   if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 end
-return fields
-`,
+${answer}
+`;
+
+/** ARGV of READ_AND_TOUCH, READ_FOR_CACHE and SLIDE after their two keys. */
+export function touchArguments(touch: TouchPolicy): Array<string | number> {
+  return [touch.now, touch.idleTimeoutMs, touch.touchIntervalMs, touch.idleRule ?? 'last-seen', touch.cookieIdleTimeoutMs ?? ''];
+}
+
+export const READ_AND_TOUCH: RedisScript = { name: 'sessionAuthReadAndTouch', numberOfKeys: 2, lua: readAndTouchLua('return fields') };
+
+/** READ_AND_TOUCH for the near cache: the fields and the key's PTTL after the slide, so the cache never outlives the key. */
+export const READ_FOR_CACHE: RedisScript = {
+  name: 'sessionAuthReadForCache',
+  numberOfKeys: 2,
+  lua: readAndTouchLua("return {fields, redis.call('PTTL', KEYS[1])}"),
 };
 
+/** READ_AND_TOUCH without the answer: a written-behind slide of a read the near cache served. */
+export const SLIDE: RedisScript = { name: 'sessionAuthSlide', numberOfKeys: 2, lua: readAndTouchLua('return 1') };
+
 // Refresh token scripts (rotation, logout by refresh token) are in refresh-scripts.ts.
-export const ALL_SCRIPTS = [READ_AND_TOUCH, CREATE, PATCH, RENAME, DESTROY, READ_MANY, REVOKE_EPOCH];
+export const ALL_SCRIPTS = [READ_AND_TOUCH, READ_FOR_CACHE, SLIDE, CREATE, PATCH, RENAME, DESTROY, READ_MANY, REVOKE_EPOCH, FIND_BY_HANDLE];

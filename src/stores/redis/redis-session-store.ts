@@ -4,21 +4,25 @@ import { randomToken, type SessionRef, type UserRef } from '../../core/session-t
 import type { RedisStoreOptions } from '../../core/store-options.js';
 import { closeOwnedClient, connect, warnUnlessNoEviction } from './redis-connection.js';
 import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../../core/bounded-operation.js';
-import { dataField, fieldsToRecord, passwordProofFields, recordToFields } from './redis-record.js';
+import { keyDigest, RedisKeys } from './redis-keys.js';
+import { dataField, fieldsToRecord, MEASURED_DATA_LIMITS, passwordProofFields, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
   CREATE,
   DESTROY,
+  FIND_BY_HANDLE,
   PATCH,
   READ_AND_TOUCH,
   READ_MANY,
   RENAME,
   REVOKE_EPOCH,
+  touchArguments,
   type RedisScript,
 } from './redis-scripts.js';
 import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS, ROTATE_REFRESH } from './refresh-scripts.js';
 import { LOCK_SCRIPTS, RELEASE_LOCK, RENEW_LOCK } from './redis-lock-scripts.js';
 import type { SessionLocks } from '../../core/session-locks.js';
+import { assertNearCacheSupported, NearCachedSessions, resolveNearCache, type NearCacheStats } from './near-cached-sessions.js';
 import {
   DEFAULT_CREATE_OPTIONS,
   exceedsSessionDataLimits,
@@ -49,8 +53,11 @@ export type StoreWarningListener = (message: string) => void;
 const INDEX_PAGE_SIZE = 100;
 /** Far more than the per-user bound lets an index hold; only stops a loop that cannot end. */
 const MAX_INDEX_PAGES = 100;
-/** A user's epoch is random, never a counter: a lost epoch key restarted at 0 could revive sessions. */
-const EPOCH_BYTES = 12;
+/**
+ * A user's epoch is random, never a counter: a lost epoch key restarted at 0 could revive
+ * sessions. 48 bits: it is compared, never guessed (nobody writes it but the store).
+ */
+const EPOCH_BYTES = 6;
 
 type ScriptRunner = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
@@ -63,7 +70,10 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   readonly client: Redis | Cluster;
   private readonly ownsClient!: boolean;
   readonly keyPrefix: string;
+  private readonly keys: RedisKeys;
   private readonly operationTimeoutMs: number;
+  /** Reads through process memory (`nearCache`); undefined when off. */
+  private readonly near: NearCachedSessions | undefined;
 
   constructor(options: RedisSessionStoreOptions, collaborators: { onWarning?: StoreWarningListener } = {}) {
     this.keyPrefix = options.keyPrefix ?? 'sess:';
@@ -74,43 +84,47 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
         'Remove { and }: the store places its own Redis Cluster hash tag after the prefix.',
       );
     }
+    this.keys = new RedisKeys(this.keyPrefix);
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
+    const nearCache = resolveNearCache(options.nearCache);
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
+    if (nearCache) {
+      try {
+        assertNearCacheSupported(this.client);
+      } catch (error) {
+        if (this.ownsClient) this.client.disconnect();
+        throw error;
+      }
+    }
     for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS, ...LOCK_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
+    this.near = nearCache && new NearCachedSessions(this.client as Redis, this.keyPrefix, nearCache, this.operationTimeoutMs, (script, args) => this.run('read', script, args));
     const onWarning = collaborators.onWarning ?? ((message: string) => process.emitWarning(message, 'SessionStoreWarning'));
     void warnUnlessNoEviction(this.client, this.operationTimeoutMs, onWarning);
   }
 
   async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
-    const flat = (await this.run('read', READ_AND_TOUCH, [
-      this.sessionKey(ref),
-      this.epochKey(ref.tag),
-      touch.now,
-      touch.idleTimeoutMs,
-      touch.touchIntervalMs,
-      touch.idleRule ?? 'last-seen',
-      touch.cookieIdleTimeoutMs ?? '',
-    ])) as string[] | null;
+    if (this.near) return this.near.read(this.keys.session(ref), this.keys.epoch(ref.tag), ref.tag, touch);
+    const flat = (await this.run('read', READ_AND_TOUCH, [this.keys.session(ref), this.keys.epoch(ref.tag), ...touchArguments(touch)])) as string[] | null;
     return flat ? fieldsToRecord(flat) : null;
   }
 
   async create(ref: SessionRef, record: SessionRecord, ttlMs: number, options: CreateOptions = DEFAULT_CREATE_OPTIONS): Promise<CreateResult> {
     if (exceedsSessionDataLimits(measureSessionData(record.data))) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
-    const member = record.userId === null ? '' : `${record.handle}.${ref.digest}`;
+    const member = record.userId === null ? '' : keyDigest(ref);
     // Only a session under the same slot tag can be in this index (and in this script's slot).
-    const replaces = options.replaces?.tag === ref.tag ? options.replaces.digest : '';
-    const [outcome, evicted] = (await this.run('create', CREATE, [
-      this.sessionKey(ref),
-      this.indexKey(ref.tag),
-      this.epochKey(ref.tag),
+    const replaces = options.replaces?.tag === ref.tag ? keyDigest(options.replaces) : '';
+    const [outcome, evicted] = (await this.changing('create', ref.tag, null, CREATE, [
+      this.keys.session(ref),
+      this.keys.index(ref.tag),
+      this.keys.epoch(ref.tag),
       ttlMs,
       Date.now(),
       member,
       record.absoluteExpiresAt,
       options.sessionsPerUser.limit,
-      this.sessionKey({ tag: ref.tag, digest: '' }),
+      this.keys.sessionPrefix(ref.tag),
       randomToken(EPOCH_BYTES),
       options.sessionsPerUser.onLimit,
       replaces,
@@ -127,23 +141,38 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
       if (value === null) unset.push(dataField(name));
       else set.push(dataField(name), value);
     }
-    if (patch.user !== undefined) set.push('user', patch.user);
+    if (patch.user !== undefined) {
+      set.push('j', patch.user);
+      unset.push('k');
+    }
     if (patch.refresh !== undefined) set.push('rt', patch.refresh.digest, 'rx', String(patch.refresh.expiresAt));
-    if (patch.passwordProof !== undefined) set.push(...passwordProofFields(patch.passwordProof));
+    if (patch.passwordProof !== undefined) {
+      set.push(...passwordProofFields(patch.passwordProof));
+      if (patch.passwordProof.username === null) unset.push('n');
+    }
     const { maxKeys, maxTotalBytes } = SESSION_DATA_LIMITS;
-    const updated = await this.run('update', PATCH, [this.sessionKey(ref), maxKeys, maxTotalBytes, set.length / 2, ...set, ...unset]);
+    const updated = await this.changing('update', ref.tag, this.keys.session(ref), PATCH, [
+      this.keys.session(ref),
+      maxKeys,
+      maxTotalBytes,
+      set.length / 2,
+      ...set,
+      ...unset,
+      MEASURED_DATA_LIMITS.bytes,
+      MEASURED_DATA_LIMITS.keys,
+    ]);
     if (updated === -1) throw new SessionDataTooLargeError(SESSION_DATA_LIMITS);
     return updated === 1;
   }
 
   async rename(from: SessionRef, to: SessionRef): Promise<boolean> {
-    const renamed = await this.run('rename', RENAME, [
-      this.sessionKey(from),
-      this.sessionKey(to),
-      this.indexKey(from.tag),
-      this.epochKey(from.tag),
-      from.digest,
-      to.digest,
+    const renamed = await this.changing('rename', from.tag, this.keys.session(from), RENAME, [
+      this.keys.session(from),
+      this.keys.session(to),
+      this.keys.index(from.tag),
+      this.keys.epoch(from.tag),
+      keyDigest(from),
+      keyDigest(to),
       Date.now(),
     ]);
     return renamed === 1;
@@ -156,16 +185,16 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     touch: TouchPolicy,
     grace?: RefreshGrace,
   ): Promise<RefreshRotation> {
-    const [outcome, flat, sealedNext] = (await this.run('refresh', ROTATE_REFRESH, [
-      this.sessionKey(ref),
-      this.indexKey(ref.tag),
-      this.epochKey(ref.tag),
+    const [outcome, flat, sealedNext] = (await this.changing('refresh', ref.tag, this.keys.session(ref), ROTATE_REFRESH, [
+      this.keys.session(ref),
+      this.keys.index(ref.tag),
+      this.keys.epoch(ref.tag),
       presentedDigest,
       next.digest,
       next.expiresAt,
       touch.now,
       touch.idleTimeoutMs,
-      ref.digest,
+      keyDigest(ref),
       REMEMBERED_REFRESH_TOKENS,
       grace?.windowMs ?? 0,
       grace?.sealedNext ?? '',
@@ -179,17 +208,17 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null> {
-    const flat = (await this.run('logout', DESTROY_BY_REFRESH, [
-      this.sessionKey(ref),
-      this.indexKey(ref.tag),
+    const flat = (await this.changing('logout', ref.tag, this.keys.session(ref), DESTROY_BY_REFRESH, [
+      this.keys.session(ref),
+      this.keys.index(ref.tag),
       presentedDigest,
-      ref.digest,
+      keyDigest(ref),
     ])) as string[] | null;
     return flat ? fieldsToRecord(flat) : null;
   }
 
   async destroy(ref: SessionRef): Promise<void> {
-    await this.run('destroy', DESTROY, [2, this.indexKey(ref.tag), this.sessionKey(ref), ref.digest, '', '']);
+    await this.changing('destroy', ref.tag, this.keys.session(ref), DESTROY, [2, this.keys.index(ref.tag), this.keys.session(ref), keyDigest(ref), '']);
   }
 
   async listByUser(user: UserRef): Promise<SessionRecord[]> {
@@ -199,7 +228,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     const replies = (await this.run('list', READ_MANY, [
       entries.length + 2,
       indexKey,
-      this.epochKey(user.tag),
+      this.keys.epoch(user.tag),
       ...entries.map((entry) => entry.sessionKey),
       ...entries.map((entry) => entry.member),
     ])) as string[][];
@@ -210,7 +239,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
 
   async destroyByHandle(user: UserRef, handle: string): Promise<boolean> {
     const found = await this.findInIndex(user, handle);
-    return found !== null && (await this.destroyEntries(user.id, found.indexKey, [found.entry])) === 1;
+    return found !== null && (await this.destroyEntries(user, this.keys.index(user.tag), [found])) === 1;
   }
 
   async destroyByUser(user: UserRef, keepHandle?: string): Promise<number> {
@@ -218,14 +247,14 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     // index or not (an evicted index key, a failover that lost a write). A kept session the
     // index has lost cannot be told apart and goes too.
     const kept = keepHandle === undefined ? null : await this.findInIndex(user, keepHandle);
-    const keptKey = kept ? [kept.entry.sessionKey] : [];
-    const revoked = (await this.run('revoke', REVOKE_EPOCH, [
+    const keptKey = kept ? [kept.sessionKey] : [];
+    const revoked = (await this.changing('revoke', user.tag, null, REVOKE_EPOCH, [
       2 + keptKey.length,
-      this.epochKey(user.tag),
-      this.indexKey(user.tag),
+      this.keys.epoch(user.tag),
+      this.keys.index(user.tag),
       ...keptKey,
       randomToken(EPOCH_BYTES),
-      this.sessionKey({ tag: user.tag, digest: '' }),
+      this.keys.sessionPrefix(user.tag),
       Date.now(),
     ])) as number;
     // Then what the index names is deleted, one page per script, reading the index again each time: what a batch destroyed has left
@@ -234,12 +263,12 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     let previous = '';
     for (let batch = 0; batch < MAX_INDEX_PAGES; batch++) {
       const { indexKey, entries } = await this.readIndex(user, { from: 0, count: INDEX_PAGE_SIZE + 1 });
-      const doomed = entries.filter((entry) => entry.handle !== keepHandle).slice(0, INDEX_PAGE_SIZE);
+      const doomed = entries.filter((entry) => entry.member !== kept?.member).slice(0, INDEX_PAGE_SIZE);
       const members = doomed.map((entry) => entry.member).join(' ');
       // Nothing left, or nothing the last batch could remove (entries of another user's sessions).
       if (doomed.length === 0 || members === previous) break;
       previous = members;
-      destroyed += await this.destroyEntries(user.id, indexKey, doomed);
+      destroyed += await this.destroyEntries(user, indexKey, doomed);
     }
     // Counted at the epoch swap: reads racing with this call delete revoked sessions themselves.
     return revoked >= 0 ? revoked : destroyed;
@@ -251,38 +280,44 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   async close(): Promise<void> {
+    await this.near?.close();
     if (this.ownsClient) await closeOwnedClient(this.client);
   }
 
+  /** What the near cache has done; undefined when `nearCache` is off. */
+  nearCacheStats(): NearCacheStats | undefined {
+    return this.near?.stats();
+  }
+
   async acquireLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.guard('lock', this.client.set(this.lockKey(ref, name), owner, 'PX', leaseMs, 'NX'))) === 'OK';
+    return (await this.guard('lock', this.client.set(this.keys.lock(ref, name), owner, 'PX', leaseMs, 'NX'))) === 'OK';
   }
 
   async renewLock(ref: SessionRef, name: string, owner: string, leaseMs: number): Promise<boolean> {
-    return (await this.run('lock', RENEW_LOCK, [this.lockKey(ref, name), owner, leaseMs])) === 1;
+    return (await this.run('lock', RENEW_LOCK, [this.keys.lock(ref, name), owner, leaseMs])) === 1;
   }
 
   async releaseLock(ref: SessionRef, name: string, owner: string): Promise<void> {
-    await this.run('unlock', RELEASE_LOCK, [this.lockKey(ref, name), owner]);
+    await this.run('unlock', RELEASE_LOCK, [this.keys.lock(ref, name), owner]);
   }
 
-  private destroyEntries(userId: string, indexKey: string, entries: IndexEntry[]): Promise<number> {
-    return this.run('destroy', DESTROY, [
+  private destroyEntries(user: UserRef, indexKey: string, entries: IndexEntry[]): Promise<number> {
+    return this.changing('destroy', user.tag, null, DESTROY, [
       entries.length + 1,
       indexKey,
       ...entries.map((entry) => entry.sessionKey),
-      ...entries.flatMap((entry) => [entry.digest, entry.member]),
-      userId,
+      ...entries.map((entry) => entry.member),
+      user.id,
     ]) as Promise<number>;
   }
 
-  /** The index entry with `handle`, looked for page by page so an index of any size costs bounded work per call. */
-  private async findInIndex(user: UserRef, handle: string): Promise<{ indexKey: string; entry: IndexEntry } | null> {
+  /** The index entry of the session with `handle`, looked for page by page so an index of any size costs bounded work per call. */
+  private async findInIndex(user: UserRef, handle: string): Promise<IndexEntry | null> {
+    const prefix = this.keys.sessionPrefix(user.tag);
     for (let from = 0; from < MAX_INDEX_PAGES * INDEX_PAGE_SIZE; from += INDEX_PAGE_SIZE) {
-      const { indexKey, entries } = await this.readIndex(user, { from, count: INDEX_PAGE_SIZE });
-      const entry = entries.find((candidate) => candidate.handle === handle);
-      if (entry) return { indexKey, entry };
-      if (entries.length < INDEX_PAGE_SIZE) return null;
+      const member = (await this.run('list', FIND_BY_HANDLE, [this.keys.index(user.tag), prefix, handle, from, INDEX_PAGE_SIZE])) as string | null;
+      if (member === null) return null;
+      if (member !== '') return { member, sessionKey: prefix + member };
     }
     return null;
   }
@@ -295,36 +330,25 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     { tag }: UserRef,
     page: { from: number; count: number; newestFirst?: boolean },
   ): Promise<{ indexKey: string; entries: IndexEntry[] }> {
-    const indexKey = this.indexKey(tag);
+    const indexKey = this.keys.index(tag);
     const to = page.from + page.count - 1;
     const reading = page.newestFirst ? this.client.zrevrange(indexKey, page.from, to) : this.client.zrange(indexKey, page.from, to);
     const members = (await this.guard('list', reading)) as string[];
-    const entries = members.flatMap((member): IndexEntry[] => {
-      const dot = member.indexOf('.');
-      if (dot <= 0) return [];
-      const handle = member.slice(0, dot);
-      const digest = member.slice(dot + 1);
-      return [{ member, handle, digest, sessionKey: this.sessionKey({ tag, digest }) }];
-    });
-    return { indexKey, entries };
+    return { indexKey, entries: members.map((member) => ({ member, sessionKey: this.keys.sessionOf(tag, member) })) };
   }
 
-  private sessionKey(ref: SessionRef): string {
-    return `${this.keyPrefix}{${ref.tag}}:s:${ref.digest}`;
-  }
-
-  /** A session lock (redis-lock-scripts.ts): under the session's {tag}, so in its slot. */
-  private lockKey(ref: SessionRef, name: string): string {
-    return `${this.keyPrefix}{${ref.tag}}:l:${ref.digest}:${name}`;
-  }
-
-  private indexKey(tag: string): string {
-    return `${this.keyPrefix}{${tag}}:u`;
-  }
-
-  /** The user's epoch (see REVOKED_BY_EPOCH in redis-user-scripts.ts). */
-  private epochKey(tag: string): string {
-    return `${this.keyPrefix}{${tag}}:g`;
+  /**
+   * A script that changes a session (`key`) or, with `key` null, any session of the tag: the near
+   * cache evicts it before and after, so this process never serves what it has just changed
+   * (other processes evict on the invalidation).
+   */
+  private async changing(operation: string, tag: string, key: string | null, script: RedisScript, keysAndArgs: Array<string | number>): Promise<unknown> {
+    this.near?.evict(tag, key);
+    try {
+      return await this.run(operation, script, keysAndArgs);
+    } finally {
+      this.near?.evict(tag, key);
+    }
   }
 
   private run(operation: string, script: RedisScript, keysAndArgs: Array<string | number>): Promise<unknown> {
@@ -337,10 +361,8 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 }
 
-/** One member of a user's index, `<handle>.<digest>`, with the session key it points to. */
+/** One member of a user's index, the digest in a session key, with the session key it points to. */
 interface IndexEntry {
   member: string;
-  handle: string;
-  digest: string;
   sessionKey: string;
 }

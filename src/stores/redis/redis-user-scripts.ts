@@ -32,10 +32,9 @@ local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 local keep = #KEYS > 2 and redis.call('HGET', KEYS[3], 'g') == current
 local revoked = 0
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], '+inf')) do
-  local dot = string.find(member, '.', 1, true)
-  local key = dot and ARGV[2] .. string.sub(member, dot + 1)
-  if key and not (keep and key == KEYS[3]) and redis.call('HGET', key, 'g') == current then revoked = revoked + 1 end
+for _, digest in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], '+inf')) do
+  local key = ARGV[2] .. digest
+  if not (keep and key == KEYS[3]) and redis.call('HGET', key, 'g') == current then revoked = revoked + 1 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 if keep then redis.call('HSET', KEYS[3], 'g', ARGV[1]) end
@@ -44,10 +43,10 @@ return revoked
 };
 
 /**
- * KEYS: index, then the sessions to destroy. ARGV: for each session its digest and its index
- * member ('' when unknown), then as last argument the user id the sessions must belong to
- * ('' for any). Destroys each session and drops its index entry, and drops entries whose
- * session has already expired; returns how many sessions existed.
+ * KEYS: index, then the sessions to destroy. ARGV: for each session its index member (the
+ * digest in its key), then as last argument the user id the sessions must belong to ('' for
+ * any). Destroys each session and drops its index entry, and drops entries whose session has
+ * already expired; returns how many sessions existed.
  */
 export const DESTROY: RedisScript = {
   name: 'sessionAuthDestroy',
@@ -56,14 +55,13 @@ export const DESTROY: RedisScript = {
 local owner = ARGV[#ARGV]
 local destroyed = 0
 for i = 2, #KEYS do
-  local digest, member = ARGV[2 * i - 3], ARGV[2 * i - 2]
-  local handle = redis.call('HGET', KEYS[i], 'h')
-  local user = redis.call('HGET', KEYS[i], 'u')
-  if handle and (owner == '' or user == owner) then
+  local member = ARGV[i - 1]
+  local state = redis.call('HMGET', KEYS[i], 'h', 'u')
+  if state[1] and (owner == '' or state[2] == owner) then
     redis.call('DEL', KEYS[i])
-    redis.call('ZREM', KEYS[1], handle .. '.' .. digest)
+    redis.call('ZREM', KEYS[1], member)
     destroyed = destroyed + 1
-  elseif not handle and member ~= '' then
+  elseif not state[1] then
     redis.call('ZREM', KEYS[1], member)
   end
 end
@@ -91,5 +89,26 @@ for i = 3, #KEYS do
   result[i - 2] = fields
 end
 return result
+`,
+};
+
+/**
+ * KEYS: index. ARGV: the key prefix of the user's sessions (`<prefix>{tag}:s:`), a handle, the
+ * first index entry to look at, how many. The index member (digest) of the session with that
+ * handle among those entries; '' when none of them has it, false when the page is past the end.
+ * Index members carry no handle (that keeps them short), so a lookup by handle reads the
+ * sessions' h fields, a page per call: bounded work however large the index.
+ */
+export const FIND_BY_HANDLE: RedisScript = {
+  name: 'sessionAuthFindByHandle',
+  numberOfKeys: 1,
+  lua: `
+local from = tonumber(ARGV[3])
+local members = redis.call('ZRANGE', KEYS[1], from, from + tonumber(ARGV[4]) - 1)
+if #members == 0 then return false end
+for _, digest in ipairs(members) do
+  if redis.call('HGET', ARGV[1] .. digest, 'h') == ARGV[2] then return digest end
+end
+return ''
 `,
 };

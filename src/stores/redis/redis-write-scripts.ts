@@ -34,24 +34,22 @@ if ARGV[3] == '' then
   return {'created', {}}
 end
 if ARGV[9] ~= '' then
-  local replaced = redis.call('HMGET', prefix .. ARGV[9], 'u', 'h')
-  if replaced[1] == ARGV[10] and replaced[2] then
+  if redis.call('HGET', prefix .. ARGV[9], 'u') == ARGV[10] then
     redis.call('DEL', prefix .. ARGV[9])
-    redis.call('ZREM', KEYS[2], replaced[2] .. '.' .. ARGV[9])
+    redis.call('ZREM', KEYS[2], ARGV[9])
   end
 end
 local epoch = redis.call('GET', KEYS[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local live = {}
-for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local digest = string.match(member, '^[^.]*%.(.+)$')
+for _, digest in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local alive = false
-  if digest and redis.call('EXISTS', prefix .. digest) == 1 then
+  if redis.call('EXISTS', prefix .. digest) == 1 then
     local sessionEpoch = redis.call('HGET', prefix .. digest, 'g')
     alive = not sessionEpoch or sessionEpoch == '' or sessionEpoch == epoch
     if not alive then redis.call('DEL', prefix .. digest) end
   end
-  if alive then live[#live + 1] = member else redis.call('ZREM', KEYS[2], member) end
+  if alive then live[#live + 1] = digest else redis.call('ZREM', KEYS[2], digest) end
 end
 local limit = tonumber(ARGV[5])
 if ARGV[8] == 'refuse' and #live >= limit then return {'refused'} end
@@ -65,10 +63,9 @@ if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[
 redis.call('ZADD', KEYS[2], deadline, ARGV[3])
 local evicted = {}
 for i = 1, #live + 1 - limit do
-  local handle, digest = string.match(live[i], '^([^.]*)%.(.+)$')
-  redis.call('DEL', prefix .. digest)
+  evicted[#evicted + 1] = redis.call('HGET', prefix .. live[i], 'h')
+  redis.call('DEL', prefix .. live[i])
   redis.call('ZREM', KEYS[2], live[i])
-  evicted[#evicted + 1] = handle
 end
 if redis.call('PTTL', KEYS[2]) < deadline - now then
   redis.call('PEXPIRE', KEYS[2], deadline - now)
@@ -79,50 +76,60 @@ return {'created', evicted}
 
 /**
  * KEYS: session. ARGV: maxKeys, maxTotalBytes, number of field/value pairs to set, the pairs,
- * then fields to delete.
+ * then fields to delete, then (last) the two MEASURED_DATA_LIMITS (bytes, keys). A password
+ * proof time `p` comes absolute and is stored relative to the session's `c`, as every time is.
  * Writes only what changed; writes nothing if the session is gone, so a late write cannot
  * resurrect a destroyed session. The data caps (SESSION_DATA_LIMITS) are checked here, on the
  * data as it is now, so concurrent writes cannot pass them together: -1 and nothing written when
- * the write would. The data's size is kept in fields db (bytes of names and values) and dk
- * (keys), so a write costs only what it changes.
+ * the write would. Small data is measured by walking the hash (a listpack, cheap); past
+ * MEASURED_DATA_LIMITS its size is kept in fields db (bytes of names and values) and dk (keys),
+ * so a write to a large session costs only what it changes.
  */
 export const PATCH: RedisScript = {
   name: 'sessionAuthPatch',
   numberOfKeys: 1,
   lua: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local measuredBytes, measuredKeys = tonumber(ARGV[#ARGV - 1]), tonumber(ARGV[#ARGV])
 local size = redis.call('HMGET', KEYS[1], 'db', 'dk')
 local bytes, keys = tonumber(size[1]), tonumber(size[2])
 if bytes == nil or keys == nil then
-  -- A session written before the size fields existed: measure it once.
   bytes, keys = 0, 0
   local fields = redis.call('HGETALL', KEYS[1])
   for i = 1, #fields, 2 do
-    if string.sub(fields[i], 1, 2) == 'd:' then
-      bytes = bytes + #fields[i] - 2 + #fields[i + 1]
+    if string.sub(fields[i], 1, 1) == '.' then
+      bytes = bytes + #fields[i] - 1 + #fields[i + 1]
       keys = keys + 1
     end
   end
 end
 local function weigh(field, value)
-  if string.sub(field, 1, 2) ~= 'd:' then return end
+  if string.sub(field, 1, 1) ~= '.' then return end
   if redis.call('HEXISTS', KEYS[1], field) == 1 then
-    bytes = bytes - (#field - 2) - redis.call('HSTRLEN', KEYS[1], field)
+    bytes = bytes - (#field - 1) - redis.call('HSTRLEN', KEYS[1], field)
     keys = keys - 1
   end
   if value then
-    bytes = bytes + #field - 2 + #value
+    bytes = bytes + #field - 1 + #value
     keys = keys + 1
   end
 end
 local count = tonumber(ARGV[3])
 local lastPair = 3 + count * 2
-for i = 4, lastPair, 2 do weigh(ARGV[i], ARGV[i + 1]) end
-for i = lastPair + 1, #ARGV do weigh(ARGV[i], nil) end
+local lastUnset = #ARGV - 2
+for i = 4, lastPair, 2 do
+  if ARGV[i] == 'p' then ARGV[i + 1] = tostring(tonumber(ARGV[i + 1]) - tonumber(redis.call('HGET', KEYS[1], 'c'))) end
+  weigh(ARGV[i], ARGV[i + 1])
+end
+for i = lastPair + 1, lastUnset do weigh(ARGV[i], nil) end
 if keys > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2]) then return -1 end
 if count > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 4, lastPair)) end
-if #ARGV > lastPair then redis.call('HDEL', KEYS[1], unpack(ARGV, lastPair + 1)) end
-redis.call('HSET', KEYS[1], 'db', bytes, 'dk', keys)
+if lastUnset > lastPair then redis.call('HDEL', KEYS[1], unpack(ARGV, lastPair + 1, lastUnset)) end
+if bytes > measuredBytes or keys > measuredKeys then
+  redis.call('HSET', KEYS[1], 'db', bytes, 'dk', keys)
+else
+  redis.call('HDEL', KEYS[1], 'db', 'dk')
+end
 return 1
 `,
 };
@@ -138,7 +145,8 @@ export const RENAME: RedisScript = {
   numberOfKeys: 4,
   lua: `${REVOKED_BY_EPOCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local deadlineBefore = tonumber(redis.call('HGET', KEYS[1], 'a'))
+local times = redis.call('HMGET', KEYS[1], 'c', 'a')
+local deadlineBefore = tonumber(times[1]) and tonumber(times[2]) and tonumber(times[1]) + tonumber(times[2])
 -- Past its deadline (by this app's clock) or revoked: deleted, never moved, so the index below
 -- is never recreated for a session with no time left (it would get no TTL).
 if not deadlineBefore or deadlineBefore <= tonumber(ARGV[3]) or revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[4]) then
@@ -146,12 +154,11 @@ if not deadlineBefore or deadlineBefore <= tonumber(ARGV[3]) or revokedByEpoch(r
   return 0
 end
 redis.call('RENAME', KEYS[1], KEYS[2])
-local state = redis.call('HMGET', KEYS[2], 'h', 'u', 'a')
-local handle, user, deadline = state[1], state[2], tonumber(state[3])
-if handle and user and user ~= '' then
-  local score = redis.call('ZSCORE', KEYS[3], handle .. '.' .. ARGV[1])
-  redis.call('ZREM', KEYS[3], handle .. '.' .. ARGV[1])
-  redis.call('ZADD', KEYS[3], score or deadline, handle .. '.' .. ARGV[2])
+local user, deadline = redis.call('HGET', KEYS[2], 'u'), deadlineBefore
+if user and user ~= '' then
+  local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[3], score or deadline, ARGV[2])
   local ttl = deadline - tonumber(ARGV[3])
   if ttl > 0 and redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
 end

@@ -23,8 +23,9 @@ export const ROTATE_REFRESH: RedisScript = {
   numberOfKeys: 3,
   lua: `${REVOKED_BY_EPOCH}
 if revokedByEpoch(redis.call('HGET', KEYS[1], 'g'), KEYS[3]) then return {'invalid'} end
-local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc', 'rp', 'rg', 'rn', 'rb', 's')
-local current, deadline, handle, consumed = state[1], tonumber(state[3]), state[4], state[5] or ''
+local state = redis.call('HMGET', KEYS[1], 'rt', 'rx', 'a', 'h', 'rc', 'rp', 'rg', 'rn', 'rb', 's', 'c')
+local current, created, handle, consumed = state[1], tonumber(state[11]), state[4], state[5] or ''
+local deadline = created and tonumber(state[3]) and created + tonumber(state[3])
 local now = tonumber(ARGV[4])
 if not current or current == '' or not deadline or now >= deadline then return {'invalid'} end
 if current ~= ARGV[1] then
@@ -33,7 +34,7 @@ if current ~= ARGV[1] then
   end
   if ARGV[1] == '' or string.find(',' .. consumed, ',' .. ARGV[1] .. ',', 1, true) == nil then return {'invalid'} end
   redis.call('DEL', KEYS[1])
-  if handle then redis.call('ZREM', KEYS[2], handle .. '.' .. ARGV[6]) end
+  if handle then redis.call('ZREM', KEYS[2], ARGV[6]) end
   return {'reused'}
 end
 if tonumber(state[2]) <= now then return {'invalid'} end
@@ -43,7 +44,7 @@ entries[#entries + 1] = ARGV[1]
 consumed = table.concat(entries, ',', math.max(1, #entries - tonumber(ARGV[7]) + 1)) .. ','
 redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'rx', ARGV[3], 'rc', consumed)
 -- A refresh is the cookie's activity only while the cookie lives (hybrid): it never revives an idle one.
-if ARGV[10] == '' or now < (tonumber(state[10]) or 0) + tonumber(ARGV[10]) then redis.call('HSET', KEYS[1], 's', ARGV[4]) end
+if ARGV[10] == '' or now < created + (tonumber(state[10]) or 0) + tonumber(ARGV[10]) then redis.call('HSET', KEYS[1], 's', now - created) end
 if tonumber(ARGV[8]) > 0 then
   redis.call('HSET', KEYS[1], 'rp', ARGV[1], 'rg', now + tonumber(ARGV[8]), 'rn', ARGV[2], 'rb', ARGV[9])
 else
@@ -69,7 +70,7 @@ local state = redis.call('HMGET', KEYS[1], 'rt', 'h')
 if not state[1] or state[1] == '' or state[1] ~= ARGV[1] then return false end
 local fields = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
-if state[2] then redis.call('ZREM', KEYS[2], state[2] .. '.' .. ARGV[2]) end
+if state[2] then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return fields
 `,
 };
