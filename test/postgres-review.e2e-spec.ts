@@ -3,7 +3,8 @@
  * a mixed-case schema that migrates once and then fails every later start-up; a hybrid bearer
  * read that rewrites the row on every request once the cookie has idled out; a pool whose
  * connections stopped answering (a partition without a reset) that never recovers; and a shutdown
- * that waits forever for a sweep stuck on such a connection.
+ * that waits forever for a sweep stuck on such a connection; and a connection dying under a
+ * checked-out client (a transaction, the sweeper), whose unheard 'error' event crashes the app.
  */
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -170,6 +171,38 @@ describe('PostgreSQL store connections that stop answering (a partition without 
     } finally {
       await proxy.close();
       await pool.end();
+    }
+  });
+});
+
+describe('PostgreSQL store connection dying inside a transaction', () => {
+  it("a login whose connection is ended while it waits for the user's lock answers unavailable, not an uncaught error", async () => {
+    const store = await PostgresSessionStore.connect({
+      connectionString: server.connectionString,
+      tableName: uniqueTableName(),
+      migrate: true,
+      operationTimeoutMs: 5_000,
+      sweepIntervalMs: 3_600_000,
+    });
+    const holder = await admin.connect();
+    try {
+      const userId = uniqueUserId();
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${store.tables.sessions} user ${userId}`]);
+      const login = store.create(userRef(userId), makeRecord(userId), 60_000);
+      login.catch(() => undefined);
+      const deadline = Date.now() + 5_000;
+      let waiting: number | undefined;
+      while (waiting === undefined && Date.now() < deadline) {
+        waiting = (await admin.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0]?.pid as number | undefined;
+      }
+      expect(waiting).toBeDefined();
+      await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
+      await expect(login).rejects.toThrow(/Session store unavailable during create/);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      await store.close();
     }
   });
 });
