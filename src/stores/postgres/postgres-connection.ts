@@ -26,6 +26,9 @@ export async function connectPool(options: PostgresStoreOptions, operationTimeou
     // Fail fast instead of queueing while the database is away; statements the database runs are bounded too.
     connectionTimeoutMillis: operationTimeoutMs,
     statement_timeout: operationTimeoutMs,
+    // A connection that stops answering (a partition without a reset) fails its query and leaves the
+    // pool, instead of holding its pool slot forever: statement_timeout needs a server that answers.
+    query_timeout: operationTimeoutMs,
     idle_in_transaction_session_timeout: operationTimeoutMs * 5,
     ...(options.connectionString !== undefined ? { connectionString: options.connectionString } : options.poolOptions),
   });
@@ -74,7 +77,7 @@ export class PostgresQueries {
   }
 
   private async inTransaction<T>(work: (client: PostgresPoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await checkOut(this.pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -91,4 +94,24 @@ export class PostgresQueries {
       client.release(broken);
     }
   }
+}
+
+/**
+ * A client taken from the pool with an 'error' listener while the store holds it: pg emits
+ * 'error' on a checked-out client whose connection dies (the pool listens only while it is
+ * idle), and unheard that event would crash the app. The failing query reports the failure.
+ * `release` takes the listener off again, so checkouts do not pile listeners up.
+ */
+export async function checkOut(pool: PostgresPool): Promise<PostgresPoolClient> {
+  const client = await pool.connect();
+  const events = client as PostgresPoolClient & Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
+  const ignore = () => undefined;
+  events.on?.('error', ignore);
+  return {
+    query: (text, values) => client.query(text, values),
+    release: (error) => {
+      events.off?.('error', ignore);
+      client.release(error);
+    },
+  };
 }

@@ -14,7 +14,8 @@ export async function migrate(queries: PostgresQueries, tables: PostgresTables):
   await queries.transaction('migrate', async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('nestjs-session-auth migrate', 0))");
     // Only when missing: CREATE SCHEMA IF NOT EXISTS would still want CREATE on the database, which an app's role often lacks.
-    const { rows } = await client.query('SELECT to_regnamespace($1) IS NULL AS missing', [tables.names.schema]);
+    // Asked by the quoted name: to_regnamespace folds an unquoted one to lower case, missing a mixed-case schema.
+    const { rows } = await client.query('SELECT to_regnamespace($1) IS NULL AS missing', [tables.schema]);
     if (rows[0].missing === true) await client.query(`CREATE SCHEMA ${tables.schema}`);
     await client.query(tables.migrationSql);
   });

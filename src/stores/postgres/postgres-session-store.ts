@@ -219,7 +219,8 @@ export class PostgresSessionStore implements ClosableSessionStore, SessionLocks,
 
   /** Stops the sweeper and ends the pool if the store made it; an app's pool stays open. */
   async close(): Promise<void> {
-    await this.sweeper?.stop();
+    // A sweep stuck on a connection that no longer answers (an app's pool has no query timeout) must not hold up shutdown.
+    await boundedOperation('close', this.sweeper?.stop() ?? Promise.resolve(), this.operationTimeoutMs).catch(() => undefined);
     this.sweeper = null;
     if (this.options.ownsPool) await boundedOperation('close', this.pool.end(), this.operationTimeoutMs).catch(() => undefined);
   }

@@ -34,6 +34,10 @@ WITH due AS (
     expires_at = GREATEST(expires_at, LEAST($3::bigint + $4::bigint, absolute_expires_at))
   WHERE digest IN (SELECT digest FROM due) AND tag = $2 AND ${live('$3')}
     AND $3::bigint - last_seen_at >= $5::bigint
+    -- Something to write: lastSeenAt moves, or the expiry is a whole touch interval behind (a bearer
+    -- read of an idled-out cookie in hybrid mode never moves lastSeenAt, and would rewrite the row each time).
+    AND ($7::bigint IS NULL OR $3::bigint < last_seen_at + $7::bigint
+         OR expires_at <= LEAST($3::bigint + $4::bigint, absolute_expires_at) - $5::bigint)
     AND CASE WHEN $6::text = 'refresh-token' THEN refresh_expires_at IS NOT NULL AND $3::bigint < refresh_expires_at
              ELSE $3::bigint < last_seen_at + $4::bigint END
   RETURNING ${RECORD_COLUMNS}

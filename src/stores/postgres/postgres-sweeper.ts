@@ -5,6 +5,7 @@
  * statement; a run stops after MAX_BATCHES per table and the next one goes on.
  */
 import type { PostgresPool } from '../../core/store-options.js';
+import { checkOut } from './postgres-connection.js';
 import { DATABASE_NOW } from './postgres-statements.js';
 import type { PostgresTables } from './postgres-tables.js';
 
@@ -52,7 +53,7 @@ export class PostgresSweeper {
   }
 
   private async sweepOnce(): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await checkOut(this.pool);
     let broken: Error | undefined;
     try {
       const key = `nestjs-session-auth sweeper ${this.tables.sessions}`;
