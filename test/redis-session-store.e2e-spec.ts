@@ -13,6 +13,7 @@ import { edDsaJws } from '../src/core/jwt/jws.js';
 import { parseRefreshToken, TokenIssuer } from '../src/core/jwt/token-issuer.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { makeRecord, peek, refreshState, refreshTouch, sleep, uniqueUserId } from './support/session-store-contract.js';
+import { KEY_DIGEST_LENGTH } from '../src/stores/redis/redis-keys.js';
 
 const HOUR = 3_600_000;
 
@@ -110,9 +111,9 @@ describe('RedisSessionStore', () => {
       }
       // Live sessions are found under the digest of their token (tokens[1] was renamed away).
       for (const token of [tokens[0], tokens[2], tokens[3], tokens[4]]) {
-        expect(keys.some((key) => key.endsWith(`:s:${sha256(token.token).slice(0, 16)}`))).toBe(true);
+        expect(keys.some((key) => key.endsWith(`:s:${sha256(token.token).slice(0, KEY_DIGEST_LENGTH)}`))).toBe(true);
       }
-      expect(keys.some((key) => key.endsWith(`:s:${sha256(tokens[1].token).slice(0, 16)}`))).toBe(false);
+      expect(keys.some((key) => key.endsWith(`:s:${sha256(tokens[1].token).slice(0, KEY_DIGEST_LENGTH)}`))).toBe(false);
     });
 
     it('gives every key it writes a TTL, sessions and the user index alike, and the index outlives its sessions', async () => {
@@ -147,7 +148,7 @@ describe('RedisSessionStore', () => {
       await store.read(refOf(roomy), { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 0 });
       await store.read(refOf(tight), { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 0 });
 
-      const key = (token: SessionToken) => `${keyPrefix}{${token.tag}}:s:${sha256(token.token).slice(0, 16)}`;
+      const key = (token: SessionToken) => `${keyPrefix}{${token.tag}}:s:${sha256(token.token).slice(0, KEY_DIGEST_LENGTH)}`;
       const roomyTtl = await inspector.pttl(key(roomy));
       const tightTtl = await inspector.pttl(key(tight));
       expect(roomyTtl).toBeGreaterThan(59_000);
@@ -249,7 +250,7 @@ describe('RedisSessionStore', () => {
         for (const value of values) expect(value).not.toContain(secret);
       }
       // What is there is the digest: the current one in the session, consumed ones for reuse detection.
-      const hash = await inspector.hgetall(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`);
+      const hash = await inspector.hgetall(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`);
       expect(hash.rt).toBe(sha256(secrets[6]));
       expect(hash.rt).toBe(replaced.state.digest);
       for (const secret of secrets.slice(0, 5)) expect(hash.rc).toContain(sha256(secret));
@@ -261,7 +262,7 @@ describe('RedisSessionStore', () => {
       const ref = refOf(newSessionToken(slotTagOf(userId)));
       const states = Array.from({ length: 51 }, () => refreshState());
       await store.create(ref, makeRecord(userId, { refresh: states[0] }), HOUR);
-      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`;
+      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`;
 
       const lengths: number[] = [];
       for (let i = 1; i <= 50; i++) {
@@ -295,14 +296,14 @@ describe('RedisSessionStore', () => {
 
       expect(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'reused' });
 
-      expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${ref.digest.slice(0, 16)}`)).toBe(0);
-      expect(await inspector.zrange(`${keyPrefix}{${tag}}:u`, 0, -1)).toEqual([other.digest.slice(0, 16)]);
+      expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`)).toBe(0);
+      expect(await inspector.zrange(`${keyPrefix}{${tag}}:u`, 0, -1)).toEqual([other.digest.slice(0, KEY_DIGEST_LENGTH)]);
     });
 
     it('a rotation slides the key TTL up to the idle timeout, never down, never past the absolute deadline', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const key = (digest: string) => `${keyPrefix}{${slotTagOf(userId)}}:s:${digest.slice(0, 16)}`;
+      const key = (digest: string) => `${keyPrefix}{${slotTagOf(userId)}}:s:${digest.slice(0, KEY_DIGEST_LENGTH)}`;
       const now = Date.now();
       const short = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
       const long = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
@@ -334,7 +335,7 @@ describe('RedisSessionStore', () => {
 
       expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 300, touchIntervalMs: 0 })).not.toBeNull();
 
-      expect(await inspector.pttl(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`)).toBeGreaterThan(59_000);
+      expect(await inspector.pttl(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`)).toBeGreaterThan(59_000);
     });
   });
 
@@ -405,7 +406,7 @@ describe('RedisSessionStore', () => {
     const from = refOf(newSessionToken(tag));
     await store.create(from, makeRecord(userId), HOUR);
     // The key still exists, but by this instance's clock its deadline has passed.
-    const key = `${keyPrefix}{${tag}}:s:${from.digest.slice(0, 16)}`;
+    const key = `${keyPrefix}{${tag}}:s:${from.digest.slice(0, KEY_DIGEST_LENGTH)}`;
     // Stored relative to the creation time `c`.
     await inspector.hset(key, 'a', String(Date.now() - 10 - Number(await inspector.hget(key, 'c'))));
     await inspector.del(`${keyPrefix}{${tag}}:u`);
@@ -413,7 +414,7 @@ describe('RedisSessionStore', () => {
     expect(await store.rename(from, refOf(newSessionToken(tag)))).toBe(false);
 
     expect(await inspector.exists(`${keyPrefix}{${tag}}:u`)).toBe(0);
-    expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${from.digest.slice(0, 16)}`)).toBe(0);
+    expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${from.digest.slice(0, KEY_DIGEST_LENGTH)}`)).toBe(0);
   });
 
   describe('the eviction policy', () => {
