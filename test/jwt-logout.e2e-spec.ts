@@ -15,6 +15,7 @@ import { http, MATRIX, meStatus, sleep, storeOption, uniqueKeyPrefix, type Store
 import { bearerStatus, createJwtApp, decodeJwt, refreshStatus, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import type { AdapterName } from './support/test-app.js';
+import { KEY_DIGEST_LENGTH } from '../src/stores/redis/redis-keys.js';
 
 let redis: RedisServerHandle;
 let inspector: Redis;
@@ -58,9 +59,10 @@ describe.each(MATRIX)('logout by refresh token over %s with the %s store', (adap
   /** lastSeenAt as stored, read without sliding; with Redis also the key's PTTL, straight from the server. */
   async function observe(ref: SessionRef): Promise<{ lastSeenAt: number | undefined; pttl: number | null }> {
     if (store === 'redis') {
-      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`;
-      const [lastSeen, pttl] = await Promise.all([inspector.hget(key, 's'), inspector.pttl(key)]);
-      return { lastSeenAt: lastSeen === null ? undefined : Number(lastSeen), pttl };
+      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`;
+      // No `s` field: not seen since its creation (0 after `c`, see redis-record.ts).
+      const [[handle, lastSeen], pttl] = await Promise.all([inspector.hmget(key, 'h', 's'), inspector.pttl(key)]);
+      return { lastSeenAt: handle === null ? undefined : Number(lastSeen ?? 0), pttl };
     }
     // A read that never touches (touchIntervalMs) and whose idle rule cannot fail within the test.
     const record = await app.get<SessionStore>(SessionStore).read(ref, { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: Number.MAX_SAFE_INTEGER });

@@ -13,6 +13,7 @@ import { edDsaJws } from '../src/core/jwt/jws.js';
 import { parseRefreshToken, TokenIssuer } from '../src/core/jwt/token-issuer.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { makeRecord, peek, refreshState, refreshTouch, sleep, uniqueUserId } from './support/session-store-contract.js';
+import { KEY_DIGEST_LENGTH } from '../src/stores/redis/redis-keys.js';
 
 const HOUR = 3_600_000;
 
@@ -110,9 +111,9 @@ describe('RedisSessionStore', () => {
       }
       // Live sessions are found under the digest of their token (tokens[1] was renamed away).
       for (const token of [tokens[0], tokens[2], tokens[3], tokens[4]]) {
-        expect(keys.some((key) => key.endsWith(`:s:${sha256(token.token).slice(0, 16)}`))).toBe(true);
+        expect(keys.some((key) => key.endsWith(`:s:${sha256(token.token).slice(0, KEY_DIGEST_LENGTH)}`))).toBe(true);
       }
-      expect(keys.some((key) => key.endsWith(`:s:${sha256(tokens[1].token).slice(0, 16)}`))).toBe(false);
+      expect(keys.some((key) => key.endsWith(`:s:${sha256(tokens[1].token).slice(0, KEY_DIGEST_LENGTH)}`))).toBe(false);
     });
 
     it('gives every key it writes a TTL, sessions and the user index alike, and the index outlives its sessions', async () => {
@@ -147,7 +148,7 @@ describe('RedisSessionStore', () => {
       await store.read(refOf(roomy), { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 0 });
       await store.read(refOf(tight), { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 0 });
 
-      const key = (token: SessionToken) => `${keyPrefix}{${token.tag}}:s:${sha256(token.token).slice(0, 16)}`;
+      const key = (token: SessionToken) => `${keyPrefix}{${token.tag}}:s:${sha256(token.token).slice(0, KEY_DIGEST_LENGTH)}`;
       const roomyTtl = await inspector.pttl(key(roomy));
       const tightTtl = await inspector.pttl(key(tight));
       expect(roomyTtl).toBeGreaterThan(59_000);
@@ -163,9 +164,8 @@ describe('RedisSessionStore', () => {
       await populate(store, userId);
 
       const keys = await inspector.keys(`${keyPrefix}{${tag}}*`);
-      expect(keys).toHaveLength(5); // three sessions, the index and the epoch
+      expect(keys).toHaveLength(4); // three sessions and the index; the epoch key only once a revoke-all made it
       expect(keys).toContain(`${keyPrefix}{${tag}}:u`);
-      expect(keys).toContain(`${keyPrefix}{${tag}}:g`);
       for (const key of keys) expect(hashTagOf(key)).toBe(tag);
       // The anonymous session has a tag of its own, not the user's.
       const all = await inspector.keys(`${keyPrefix}*`);
@@ -173,6 +173,8 @@ describe('RedisSessionStore', () => {
       expect(others).toHaveLength(1);
       expect(hashTagOf(others[0])).not.toBe(tag);
       expect(hashTagOf(others[0])).not.toBeNull();
+      await store.destroyByUser(ownerOf(userId));
+      expect(await inspector.exists(`${keyPrefix}{${tag}}:g`)).toBe(1);
     });
 
     it('writes every key under the configured keyPrefix, and under sess: by default', async () => {
@@ -188,8 +190,8 @@ describe('RedisSessionStore', () => {
       expect(keys.length).toBeGreaterThanOrEqual(10);
       const outside = keys.filter((key) => !key.startsWith(keyPrefix) && !key.startsWith('sess:'));
       expect(outside).toEqual([]);
-      expect(keys.filter((key) => key.startsWith(keyPrefix))).toHaveLength(6);
-      expect(keys.filter((key) => key.startsWith('sess:'))).toHaveLength(6);
+      expect(keys.filter((key) => key.startsWith(keyPrefix))).toHaveLength(5);
+      expect(keys.filter((key) => key.startsWith('sess:'))).toHaveLength(5);
     });
   });
 
@@ -248,7 +250,7 @@ describe('RedisSessionStore', () => {
         for (const value of values) expect(value).not.toContain(secret);
       }
       // What is there is the digest: the current one in the session, consumed ones for reuse detection.
-      const hash = await inspector.hgetall(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`);
+      const hash = await inspector.hgetall(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`);
       expect(hash.rt).toBe(sha256(secrets[6]));
       expect(hash.rt).toBe(replaced.state.digest);
       for (const secret of secrets.slice(0, 5)) expect(hash.rc).toContain(sha256(secret));
@@ -260,7 +262,7 @@ describe('RedisSessionStore', () => {
       const ref = refOf(newSessionToken(slotTagOf(userId)));
       const states = Array.from({ length: 51 }, () => refreshState());
       await store.create(ref, makeRecord(userId, { refresh: states[0] }), HOUR);
-      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`;
+      const key = `${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`;
 
       const lengths: number[] = [];
       for (let i = 1; i <= 50; i++) {
@@ -294,14 +296,14 @@ describe('RedisSessionStore', () => {
 
       expect(await store.rotateRefreshToken(ref, first.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'reused' });
 
-      expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${ref.digest.slice(0, 16)}`)).toBe(0);
-      expect(await inspector.zrange(`${keyPrefix}{${tag}}:u`, 0, -1)).toEqual([other.digest.slice(0, 16)]);
+      expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`)).toBe(0);
+      expect(await inspector.zrange(`${keyPrefix}{${tag}}:u`, 0, -1)).toEqual([other.digest.slice(0, KEY_DIGEST_LENGTH)]);
     });
 
     it('a rotation slides the key TTL up to the idle timeout, never down, never past the absolute deadline', async () => {
       const { store, keyPrefix } = newStore();
       const userId = uniqueUserId();
-      const key = (digest: string) => `${keyPrefix}{${slotTagOf(userId)}}:s:${digest.slice(0, 16)}`;
+      const key = (digest: string) => `${keyPrefix}{${slotTagOf(userId)}}:s:${digest.slice(0, KEY_DIGEST_LENGTH)}`;
       const now = Date.now();
       const short = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
       const long = { ref: refOf(newSessionToken(slotTagOf(userId))), refresh: refreshState() };
@@ -333,7 +335,7 @@ describe('RedisSessionStore', () => {
 
       expect(await store.read(ref, { now: Date.now(), idleTimeoutMs: 300, touchIntervalMs: 0 })).not.toBeNull();
 
-      expect(await inspector.pttl(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, 16)}`)).toBeGreaterThan(59_000);
+      expect(await inspector.pttl(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`)).toBeGreaterThan(59_000);
     });
   });
 
@@ -404,7 +406,7 @@ describe('RedisSessionStore', () => {
     const from = refOf(newSessionToken(tag));
     await store.create(from, makeRecord(userId), HOUR);
     // The key still exists, but by this instance's clock its deadline has passed.
-    const key = `${keyPrefix}{${tag}}:s:${from.digest.slice(0, 16)}`;
+    const key = `${keyPrefix}{${tag}}:s:${from.digest.slice(0, KEY_DIGEST_LENGTH)}`;
     // Stored relative to the creation time `c`.
     await inspector.hset(key, 'a', String(Date.now() - 10 - Number(await inspector.hget(key, 'c'))));
     await inspector.del(`${keyPrefix}{${tag}}:u`);
@@ -412,7 +414,7 @@ describe('RedisSessionStore', () => {
     expect(await store.rename(from, refOf(newSessionToken(tag)))).toBe(false);
 
     expect(await inspector.exists(`${keyPrefix}{${tag}}:u`)).toBe(0);
-    expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${from.digest.slice(0, 16)}`)).toBe(0);
+    expect(await inspector.exists(`${keyPrefix}{${tag}}:s:${from.digest.slice(0, KEY_DIGEST_LENGTH)}`)).toBe(0);
   });
 
   describe('the eviction policy', () => {

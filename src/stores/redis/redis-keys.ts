@@ -1,14 +1,16 @@
 import type { SessionRef } from '../../core/session-token.js';
 
 /**
- * A session key holds the first 16 base64url characters (96 bits) of the token's SHA-256, which
- * are also its member in the user's index (short members keep the index a listpack). They need
- * to be unique only under one slot tag: a user's sessions (at most maxSessionsPerUser, a
- * collision chance below 2^-80) or one anonymous session under its own random tag. They are no
- * way in either: a cookie needs the server's HMAC, and whoever reads Redis would still have to
- * find a token whose SHA-256 starts with those 96 bits.
+ * A session key holds the first 8 base64url characters (48 bits) of the token's SHA-256, which
+ * are also its member in the user's index. Short names keep the index a listpack and a session's
+ * key within 30 characters under the default prefix (Redis then gives it the smallest string
+ * header and a 32-byte allocation instead of 48). They need to be unique only under one slot
+ * tag: among a user's live sessions (at most maxSessionsPerUser; a new session meets one of n
+ * others with chance n * 2^-48) or one anonymous session under its own random tag. They are no
+ * way in: a cookie needs the server's HMAC over the full 256-bit token, a bearer token the
+ * server's signature, and the token itself is never stored.
  */
-const KEY_DIGEST_LENGTH = 16;
+export const KEY_DIGEST_LENGTH = 8;
 
 /** The part of a session's digest its keys carry (KEY_DIGEST_LENGTH), and its member in the user's index. */
 export function keyDigest(ref: SessionRef): string {

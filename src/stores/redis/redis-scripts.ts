@@ -7,16 +7,18 @@
  * Dragonfly's default) would refuse it.
  *
  * Layout (see redis-session-store.ts), kept small so every key stays in Redis' compact listpack
- * encoding: a session is a hash `<prefix>{tag}:s:<digest>`, digest the first 16 characters of
+ * encoding: a session is a hash `<prefix>{tag}:s:<digest>`, digest the first 8 characters (KEY_DIGEST_LENGTH) of
  * the token's base64url SHA-256, with metadata fields (h handle, c created, s last seen,
- * a absolute deadline, integer milliseconds, s and a (and p) counted from c; u user id, j the
+ * a absolute deadline, integer milliseconds, s and a (and p) counted from c, s and p left out
+ * while 0 (p only when n is there); u user id, j the
  * user as JSON or k the same without its leading id (see redis-record.ts), b user agent,
- * i ip, p/n password proof time and login name, g epoch; rt... refresh fields, see
+ * i ip (an IPv4 address as one integer), p/n password proof time and login name, g the user's
+ * epoch when the session was created after a revoke-all; rt... refresh fields, see
  * refresh-scripts.ts; db/dk the data's bytes and keys, only once the data is large), empty ones
  * left out, and one `.<name>` field per data key. A user's index is a sorted set
  * `<prefix>{tag}:u` of session digests scored by absolute deadline; the user's epoch
- * `<prefix>{tag}:g` is a random value each of the user's sessions copies into its field g, and
- * revoke-all replaces (see REVOKED_BY_EPOCH).
+ * `<prefix>{tag}:g`, made only by revoke-all, is a random value each session created while it
+ * exists copies into its field g, and the next revoke-all replaces (see REVOKED_BY_EPOCH).
  *
  * The scripts that write a session are in redis-write-scripts.ts, those over a user's index in
  * redis-user-scripts.ts.
@@ -54,13 +56,14 @@ for i = 1, #fields, 2 do
   elseif name == 'rx' then refreshExpiry = tonumber(fields[i + 1])
   elseif name == 'g' then epoch = fields[i + 1] end
 end
-if lastSeenIndex == nil or created == nil or deadline == nil then return false end
+if created == nil or deadline == nil then return false end
 deadline = created + deadline
 if now >= deadline or revokedByEpoch(epoch, KEYS[2]) then
   redis.call('DEL', KEYS[1])
   return false
 end
-local lastSeen = created + tonumber(fields[lastSeenIndex])
+-- No s: not seen since its creation (redis-record.ts leaves a zero out).
+local lastSeen = created + (lastSeenIndex and tonumber(fields[lastSeenIndex]) or 0)
 if ARGV[4] == 'refresh-token' then
   if refreshExpiry == nil or now >= refreshExpiry then return false end
 elseif now >= lastSeen + tonumber(ARGV[2]) then
@@ -69,7 +72,12 @@ end
 if now - lastSeen >= tonumber(ARGV[3]) then
   if ARGV[5] == '' or now < lastSeen + tonumber(ARGV[5]) then
     redis.call('HSET', KEYS[1], 's', now - created)
-    fields[lastSeenIndex] = tostring(now - created)
+    if lastSeenIndex then
+      fields[lastSeenIndex] = tostring(now - created)
+    else
+      fields[#fields + 1] = 's'
+      fields[#fields + 1] = tostring(now - created)
+    end
   end
   local ttl = math.min(tonumber(ARGV[2]), deadline - now)
   if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end

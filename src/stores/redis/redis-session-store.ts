@@ -20,6 +20,7 @@ import {
   type RedisScript,
 } from './redis-scripts.js';
 import { DESTROY_BY_REFRESH, REFRESH_SCRIPTS, ROTATE_REFRESH } from './refresh-scripts.js';
+import { EPOCH_TTL_WITHOUT_INDEX_MS } from './redis-user-scripts.js';
 import { LOCK_SCRIPTS, RELEASE_LOCK, RENEW_LOCK } from './redis-lock-scripts.js';
 import type { SessionLocks } from '../../core/session-locks.js';
 import { assertNearCacheSupported, NearCachedSessions, resolveNearCache, type NearCacheStats } from './near-cached-sessions.js';
@@ -125,7 +126,6 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
       record.absoluteExpiresAt,
       options.sessionsPerUser.limit,
       this.keys.sessionPrefix(ref.tag),
-      randomToken(EPOCH_BYTES),
       options.sessionsPerUser.onLimit,
       replaces,
       record.userId ?? '',
@@ -256,6 +256,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
       randomToken(EPOCH_BYTES),
       this.keys.sessionPrefix(user.tag),
       Date.now(),
+      EPOCH_TTL_WITHOUT_INDEX_MS,
     ])) as number;
     // Then what the index names is deleted, one page per script, reading the index again each time: what a batch destroyed has left
     // it, and a session rotated meanwhile shows up under its new digest in a later page.

@@ -3,40 +3,65 @@ import type { RedisScript } from './redis-scripts.js';
 
 /**
  * Lua: revoke-all must hold even when the index no longer names every session (its key evicted,
- * or lost in a failover). Each user has an epoch key `<prefix>{tag}:g`, a random value that every
- * session of the user copies into its field g at creation; revoke-all replaces it. A session whose
- * g is not the current epoch, or whose epoch key is gone, is revoked. Anonymous sessions have no g.
+ * or lost in a failover). Each user may have an epoch key `<prefix>{tag}:g`, a random value, made
+ * lazily: only revoke-all creates it (a user's lone session then pays for no key of its own). A
+ * session created while the key exists copies it into its field g and stretches the key's TTL to
+ * its own deadline; one created while there is none stores no g. So a session with g is alive
+ * only while the key exists and equals its g; one without g only while there is no key.
+ *
+ * Why an expiring epoch key never revives a revoked session: revoke-all sets a fresh value that
+ * no session holds, so every session with g dies; and it makes the key live at least as long as
+ * the user's index (whose TTL covers every session's deadline, see CREATE) and as the key already
+ * did (which covers every session with g), so every session without g stays dead until its
+ * absolute deadline has passed. A session without g needs the key absent, and by the time it is
+ * absent again that session is past its deadline (its key expired, and the scripts refuse it on
+ * the deadline anyway); a session with g = e1 needs the key to equal e1, which a key gone and made
+ * again by a later revoke-all never does (random, 48 bits). Anonymous sessions have no g and a
+ * random tag of their own, whose epoch key no revoke-all ever creates.
  */
 export const REVOKED_BY_EPOCH = `
 local function revokedByEpoch(sessionEpoch, epochKey)
-  if not sessionEpoch or sessionEpoch == '' then return false end
-  return redis.call('GET', epochKey) ~= sessionEpoch
+  local current = redis.call('GET', epochKey)
+  if not sessionEpoch or sessionEpoch == '' then return current ~= false end
+  return current ~= sessionEpoch
 end
 `;
 
 /**
+ * When revoke-all finds neither an epoch key nor an index key (both lost: evicted, or a failover
+ * that lost writes), nothing tells how long the user's sessions may still live: the new epoch key
+ * then lives this long, longer than any absolute timeout a cookie can carry (400 days).
+ */
+export const EPOCH_TTL_WITHOUT_INDEX_MS = 400 * 24 * 3600 * 1000;
+
+/**
  * KEYS: the user's epoch, the user's index, then optionally the session to keep. ARGV: the new
- * epoch, the key prefix of the user's sessions (`<prefix>{tag}:s:`), now.
- * Revokes every session of the user at once by replacing the epoch (keeping its TTL, which
- * already covers the user's longest-living session); the kept session, if still current, moves
- * to the new epoch. Returns how many of the sessions the index names it revoked, counted in the
- * same step (a concurrent read deletes a revoked session at once, so counting later would miss
- * it); the index is bounded by the per-user limit. Without an epoch key every session of the user
- * already reads as revoked: -1.
+ * epoch, the key prefix of the user's sessions (`<prefix>{tag}:s:`), now, the TTL when nothing
+ * tells it (EPOCH_TTL_WITHOUT_INDEX_MS).
+ * Revokes every session of the user at once by setting a fresh epoch (creating the key if there
+ * is none), living at least as long as the index and the old epoch key (see REVOKED_BY_EPOCH);
+ * the kept session, if still current, moves to the new epoch. Returns how many of the sessions
+ * the index names it revoked, counted in the same step (a concurrent read deletes a revoked
+ * session at once, so counting later would miss it); the index is bounded by the per-user limit.
  */
 export const REVOKE_EPOCH: RedisScript = {
   name: 'sessionAuthRevokeEpoch',
   numberOfKeys: undefined,
   lua: `
-local current = redis.call('GET', KEYS[1])
-if not current then return -1 end
-local keep = #KEYS > 2 and redis.call('HGET', KEYS[3], 'g') == current
+local current = redis.call('GET', KEYS[1]) or ''
+local function isCurrent(key)
+  local state = redis.call('HMGET', key, 'h', 'g')
+  return state[1] ~= false and (state[2] or '') == current
+end
+local keep = #KEYS > 2 and isCurrent(KEYS[3])
 local revoked = 0
 for _, digest in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], '+inf')) do
   local key = ARGV[2] .. digest
-  if not (keep and key == KEYS[3]) and redis.call('HGET', key, 'g') == current then revoked = revoked + 1 end
+  if not (keep and key == KEYS[3]) and isCurrent(key) then revoked = revoked + 1 end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+local ttl = math.max(redis.call('PTTL', KEYS[1]), redis.call('PTTL', KEYS[2]))
+if ttl <= 0 then ttl = tonumber(ARGV[4]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
 if keep then redis.call('HSET', KEYS[3], 'g', ARGV[1]) end
 return revoked
 `,

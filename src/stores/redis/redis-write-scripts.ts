@@ -5,16 +5,16 @@ import { REVOKED_BY_EPOCH } from './redis-user-scripts.js';
 /**
  * KEYS: session, index, the user's epoch. ARGV: ttlMs, now, indexMember ('' when anonymous),
  * absoluteDeadline, sessionsPerUser limit, the key prefix of the user's sessions
- * (`<prefix>{tag}:s:`), a fresh epoch, onLimit ('evict-oldest' or 'refuse'), the digest of the
+ * (`<prefix>{tag}:s:`), onLimit ('evict-oldest' or 'refuse'), the digest of the
  * session this one replaces ('' for none), the user id, then field/value pairs. Creates the
  * session, expiring at the earlier of ttl and deadline, and answers {'created', evicted handles}
  * or {'refused'}. A user's session first destroys the replaced session if it is the same user's,
  * then counts the user's live sessions: index entries past their deadline, whose session is gone
  * (idle expiry leaves the entry) or revoked by the epoch are dropped on the way, so only live
  * sessions count. At the limit, 'refuse' stores nothing; otherwise the oldest (lowest deadline,
- * i.e. created first) beyond the limit are destroyed. The new session copies the user's epoch
- * (starting it with the fresh one if there is none) and is indexed; index and epoch live at least
- * until its deadline. Session keys are built here from the prefix: they carry the same {tag}, so
+ * i.e. created first) beyond the limit are destroyed. The new session copies the user's epoch,
+ * if there is one (only revoke-all creates it, see REVOKED_BY_EPOCH), and is indexed; index and
+ * epoch live at least until its deadline. Session keys are built here from the prefix: they carry the same {tag}, so
  * the same slot.
  */
 export const CREATE: RedisScript = {
@@ -26,17 +26,17 @@ local deadline = tonumber(ARGV[4])
 local prefix = ARGV[6]
 local function write()
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], unpack(ARGV, 11))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 10))
   redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(tonumber(ARGV[1]), deadline - now)))
 end
 if ARGV[3] == '' then
   write()
   return {'created', {}}
 end
-if ARGV[9] ~= '' then
-  if redis.call('HGET', prefix .. ARGV[9], 'u') == ARGV[10] then
-    redis.call('DEL', prefix .. ARGV[9])
-    redis.call('ZREM', KEYS[2], ARGV[9])
+if ARGV[8] ~= '' then
+  if redis.call('HGET', prefix .. ARGV[8], 'u') == ARGV[9] then
+    redis.call('DEL', prefix .. ARGV[8])
+    redis.call('ZREM', KEYS[2], ARGV[8])
   end
 end
 local epoch = redis.call('GET', KEYS[3])
@@ -46,20 +46,18 @@ for _, digest in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local alive = false
   if redis.call('EXISTS', prefix .. digest) == 1 then
     local sessionEpoch = redis.call('HGET', prefix .. digest, 'g')
-    alive = not sessionEpoch or sessionEpoch == '' or sessionEpoch == epoch
+    alive = (sessionEpoch or '') == (epoch or '')
     if not alive then redis.call('DEL', prefix .. digest) end
   end
   if alive then live[#live + 1] = digest else redis.call('ZREM', KEYS[2], digest) end
 end
 local limit = tonumber(ARGV[5])
-if ARGV[8] == 'refuse' and #live >= limit then return {'refused'} end
+if ARGV[7] == 'refuse' and #live >= limit then return {'refused'} end
 write()
-if not epoch then
-  epoch = ARGV[7]
-  redis.call('SET', KEYS[3], epoch, 'PX', math.max(1, deadline - now))
+if epoch then
+  redis.call('HSET', KEYS[1], 'g', epoch)
+  if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[3], deadline - now) end
 end
-redis.call('HSET', KEYS[1], 'g', epoch)
-if redis.call('PTTL', KEYS[3]) < deadline - now then redis.call('PEXPIRE', KEYS[3], deadline - now) end
 redis.call('ZADD', KEYS[2], deadline, ARGV[3])
 local evicted = {}
 for i = 1, #live + 1 - limit do
