@@ -33,4 +33,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/tarball/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   testTimeout: 30000,
+  // Most suites wait on their own redis-server, PostgreSQL, Chromium or child processes rather than
+  // on the CPU: two workers halve the wall time on a 2-core CI machine.
+  maxWorkers: 2,
 };
