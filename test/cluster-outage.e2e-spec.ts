@@ -7,11 +7,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
-import type { AuthUser } from '../src/index.js';
 import { http, uniqueKeyPrefix } from './support/http-helpers.js';
+import { listenOnCluster } from './support/cluster-app.js';
 import { startRedisCluster, type RedisClusterHandle } from './support/redis-cluster.js';
 import { startTraffic } from './support/steady-traffic.js';
-import { createTestApp, sessionCookieFrom } from './support/test-app.js';
+import { sessionCookieFrom } from './support/test-app.js';
 import { slotTagOf } from './support/user-refs.js';
 
 const OPERATION_TIMEOUT_MS = 500;
@@ -32,15 +32,7 @@ beforeAll(async () => {
   hostProcess.on('unhandledRejection', onFault);
   hostProcess.on('uncaughtException', onFault);
   cluster = await startRedisCluster();
-  app = await createTestApp({
-    adapter: 'express',
-    session: {
-      store: { type: 'redis', cluster: { nodes: cluster.seeds }, keyPrefix, operationTimeoutMs: OPERATION_TIMEOUT_MS },
-      validateUser: async (username, password): Promise<AuthUser | null> => (password === 'pw' ? { id: username } : null),
-    },
-  });
-  await app.listen(0, '127.0.0.1');
-  baseUrl = await app.getUrl();
+  ({ app, baseUrl } = await listenOnCluster(cluster, keyPrefix, OPERATION_TIMEOUT_MS));
 }, 60_000);
 afterAll(async () => {
   for (const pid of frozen) process.kill(pid, 'SIGCONT');

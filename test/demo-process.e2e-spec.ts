@@ -4,18 +4,16 @@
  * proxy hop on both adapters; SIGINT and SIGTERM stop it promptly even while keep-alive
  * connections keep sending.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { compileDemo } from './support/demo-processes.js';
 import { getFreePort } from './support/free-port.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { ADAPTERS, TEST_SECRET, type AdapterName } from './support/test-app.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALICE = { username: 'alice', password: 'alice-demo-password' };
 /** "Promptly": the demo stops well within a second; the margin is for a machine shared by several suites. */
 const STOPS_WITHIN_MS = 2_000;
@@ -25,20 +23,8 @@ let build: string;
 let redis: RedisServerHandle;
 let inspector: Redis;
 
-/** This checkout's demo, compiled into a private directory: never a stale or shared dist/. */
-function buildDemo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-process-'));
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const compiled = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: ROOT, env, encoding: 'utf8' });
-  if (compiled.status !== 0) throw new Error(`the demo does not build:\n${compiled.stdout}${compiled.stderr}`);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
-
 beforeAll(async () => {
-  build = buildDemo();
+  build = compileDemo('demo-process-');
   redis = await startRedisServer();
   inspector = new Redis(redis.url);
 }, 120_000);

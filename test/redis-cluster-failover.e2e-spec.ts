@@ -7,11 +7,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
-import type { AuthUser } from '../src/index.js';
 import { http, uniqueKeyPrefix } from './support/http-helpers.js';
+import { listenOnCluster } from './support/cluster-app.js';
 import { startRedisCluster, type RedisClusterHandle } from './support/redis-cluster.js';
 import { startTraffic, type Observation } from './support/steady-traffic.js';
-import { createTestApp, sessionCookieFrom } from './support/test-app.js';
+import { sessionCookieFrom } from './support/test-app.js';
 import { slotTagOf } from './support/user-refs.js';
 
 const OPERATION_TIMEOUT_MS = 1_000;
@@ -29,15 +29,7 @@ const keyPrefix = uniqueKeyPrefix('failover');
 
 beforeAll(async () => {
   cluster = await startRedisCluster();
-  app = await createTestApp({
-    adapter: 'express',
-    session: {
-      store: { type: 'redis', cluster: { nodes: cluster.seeds }, keyPrefix, operationTimeoutMs: OPERATION_TIMEOUT_MS },
-      validateUser: async (username, password): Promise<AuthUser | null> => (password === 'pw' ? { id: username } : null),
-    },
-  });
-  await app.listen(0, '127.0.0.1');
-  baseUrl = await app.getUrl();
+  ({ app, baseUrl } = await listenOnCluster(cluster, keyPrefix, OPERATION_TIMEOUT_MS));
 }, 60_000);
 afterAll(async () => {
   await app?.close();

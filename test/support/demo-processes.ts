@@ -28,15 +28,24 @@ export interface DemoBuild {
   remove(): Promise<void>;
 }
 
-/** This checkout's demo compiled into a private directory: never a stale or shared dist/. */
-export function buildDemo(): DemoBuild {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-instances-'));
+/**
+ * This checkout's demo compiled into a new private directory (its entry: `<dir>/dist/demo/main.js`):
+ * never a stale or shared dist/. The caller removes the directory.
+ */
+export function compileDemo(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const compiled = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: ROOT, env, encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(`the demo does not build:\n${compiled.stdout}${compiled.stderr}`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** This checkout's demo compiled into a private directory, started as processes on demand. */
+export function buildDemo(): DemoBuild {
+  const dir = compileDemo('demo-instances-');
   const running = new Set<{ child: ChildProcess; exited: Promise<void> }>();
 
   const stopAll = async () => {
