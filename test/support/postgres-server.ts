@@ -13,12 +13,13 @@
  * `{ type: 'postgres', connectionString, schema, migrate: true }`; `await pg.dispose()` at the end.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { getFreePort } from './free-port.js';
+import { isExecutable } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -45,15 +46,6 @@ export interface PostgresServerHandle {
 
 const NOT_FOUND = 'initdb/pg_ctl not found: install PostgreSQL (apt-get install postgresql) or set PG_BIN to its bin directory';
 const START_TIMEOUT_S = 30;
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The directory holding initdb and pg_ctl. */
 export function postgresBinDir(): string {

@@ -47,7 +47,8 @@ function installExitHook(): void {
   });
 }
 
-function isExecutable(file: string): boolean {
+/** Whether the file exists and this process may run it (binaries found on PATH or given by env). */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
