@@ -6,6 +6,7 @@ import type { HeldLock, SessionLockOptions } from '../core/session-lock.js';
 import { SessionManager, type SessionInfo } from '../core/session-manager.js';
 import type { TokenPair } from '../core/jwt/token-issuer.js';
 import { requestFacts, responseSink } from './http-adapter.js';
+import { inRequestTrace } from './tracing/request-trace.js';
 
 /**
  * The one service an app talks to: log in and out, rotate a session after a privilege change,
@@ -29,7 +30,7 @@ export class AuthService {
    * whole family. Rejects with InvalidSessionError (401) otherwise.
    */
   refresh(refreshToken: unknown, http: { request: object; response: object }): Promise<TokenPair> {
-    return this.manager.refresh(requestFacts(http.request as never), responseSink(http.response), refreshToken);
+    return inRequestTrace(http.request, () => this.manager.refresh(requestFacts(http.request as never), responseSink(http.response), refreshToken));
   }
 
   /**

@@ -1,8 +1,9 @@
-import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, SetMetadata, UseInterceptors, type ExecutionContext } from '@nestjs/common';
 import type { AuthUser } from '../core/auth-user.js';
 import { SessionAuthError } from '../core/errors.js';
 import { IS_PUBLIC_KEY, NEEDS_SESSION_KEY, ROLES_KEY } from './session.constants.js';
 import { RequestSessions } from './request-sessions.js';
+import { SessionInterceptor } from './session.interceptor.js';
 import { httpPartsOf } from './transports/transport-context.js';
 import { SocketSessions } from './websockets/socket-sessions.js';
 
@@ -25,23 +26,25 @@ export const CurrentUser = createParamDecorator((property: keyof AuthUser | unde
 const sessionParam = createParamDecorator((_: unknown, context: ExecutionContext) => {
   const http = httpPartsOf(context);
   const session = http === null ? SocketSessions.sessionOf(context) : RequestSessions.current(http.getRequest());
-  if (!session) {
-    throw new SessionAuthError(
-      '@CurrentSession() found no session: is SessionModule imported in this application (its interceptor opens sessions)?',
-    );
-  }
+  // The interceptor this decorator puts on the handler opened it; only a gateway without a session gets here.
+  if (!session) throw new SessionAuthError('@CurrentSession() found no session: on a gateway, put an auth guard (SessionGuard, JwtGuard or AuthenticatedGuard) on the handler.');
   return session;
 });
 
 /**
  * The request's Session: `get`, `set`, `delete`. Changes are saved before the response is sent.
- * Marks the handler so the session is opened for it even when no auth guard ran.
+ * Puts SessionInterceptor on the handler, which opens the session even when no auth guard ran
+ * and saves it afterwards; handlers without this decorator never pay for either.
  */
 export function CurrentSession(): ParameterDecorator {
   return (target, propertyKey, parameterIndex) => {
     if (propertyKey !== undefined) {
       const handler = (target as Record<string | symbol, object>)[propertyKey];
-      Reflect.defineMetadata(NEEDS_SESSION_KEY, true, handler);
+      // Once per handler, however many parameters take the session.
+      if (Reflect.getMetadata(NEEDS_SESSION_KEY, handler) !== true) {
+        Reflect.defineMetadata(NEEDS_SESSION_KEY, true, handler);
+        UseInterceptors(SessionInterceptor)(target, propertyKey, Object.getOwnPropertyDescriptor(target, propertyKey)!);
+      }
     }
     sessionParam()(target, propertyKey, parameterIndex);
   };

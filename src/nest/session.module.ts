@@ -1,9 +1,8 @@
-import { Inject, Injectable, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { isClosable, type SessionStore } from '../core/session-store.js';
 import { OWNED_SESSION_STORE } from './session.constants.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './session.module-definition.js';
 import { sessionExports, sessionProviders } from './session.providers.js';
-import { TraceContextMiddleware } from './tracing/trace-context.middleware.js';
 
 /** Closes the connection the module opened; a store or client the app passed in stays open. */
 @Injectable()
@@ -34,12 +33,7 @@ function withSessionProviders(definition: DynamicModule): DynamicModule {
  * in the root module. Its guards, decorators and `AuthService` then work in every module.
  */
 @Module({})
-export class SessionModule extends ConfigurableModuleClass implements NestModule {
-  /** Every request's `traceparent` becomes the trace of the module's events, logs and store spans. */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(TraceContextMiddleware).forRoutes('*');
-  }
-
+export class SessionModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
     return withSessionProviders(super.forRoot(options));
   }

@@ -1,5 +1,5 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR, ModuleRef } from '@nestjs/core';
+import { APP_FILTER, ModuleRef } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from '../core/session-options.js';
 import { SessionManager } from '../core/session-manager.js';
@@ -23,6 +23,7 @@ import { CsrfTokens } from '../core/csrf-token.js';
 import { CsrfGuard } from './guards/csrf.guard.js';
 import { FreshLoginGuard } from './guards/fresh-login.guard.js';
 import { RequestSessions } from './request-sessions.js';
+import { SessionErrorFilter } from './session-error.filter.js';
 import { SessionInterceptor } from './session.interceptor.js';
 import { eventBusPublisher } from './event-bus.js';
 import { PasswordConfirmation } from './password-confirmation.js';
@@ -168,7 +169,8 @@ export const sessionProviders: Provider[] = [
   FreshLoginGuard,
   SessionStoreHealthIndicator,
   SocketSessions,
-  { provide: APP_INTERCEPTOR, useClass: SessionInterceptor },
+  SessionInterceptor,
+  { provide: APP_FILTER, useClass: SessionErrorFilter },
 ];
 
 /** What an importing module can inject, including what the exported guards depend on. */

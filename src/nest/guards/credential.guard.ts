@@ -9,7 +9,8 @@ import { forTransport } from '../graphql/graphql-errors.js';
 import { preventCredentialCaching } from '../http-adapter.js';
 import { RequestSessions } from '../request-sessions.js';
 import { AUTH_EVENTS, CSRF_TOKENS, IS_PUBLIC_KEY, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
-import { httpPartsOf } from '../transports/transport-context.js';
+import { inRequestTrace } from '../tracing/request-trace.js';
+import { httpPartsOf, type HttpParts } from '../transports/transport-context.js';
 import { SocketSessions } from '../websockets/socket-sessions.js';
 import { enforceCsrf } from './csrf.guard.js';
 
@@ -43,6 +44,10 @@ export abstract class CredentialGuard implements CanActivate {
     if (this.isPublic(context)) return true;
     const http = httpPartsOf(context);
     if (http === null) return this.sockets.authorizeMessage(context, (session) => this.accepts(session));
+    return inRequestTrace(http.getRequest(), () => this.authorizeRequest(context, http));
+  }
+
+  private async authorizeRequest(context: ExecutionContext, http: HttpParts): Promise<boolean> {
     try {
       // Whatever the answer (200, 401, 403, 503), it depends on the credential.
       preventCredentialCaching(http.getRequest(), http.getResponse());

@@ -9,6 +9,7 @@ import { requestFacts } from '../http-adapter.js';
 import { forTransport } from '../graphql/graphql-errors.js';
 import { RequestSessions } from '../request-sessions.js';
 import { AUTH_EVENTS, CSRF_TOKENS, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
+import { inRequestTrace } from '../tracing/request-trace.js';
 import { httpPartsOf } from '../transports/transport-context.js';
 
 const MESSAGES: Record<CsrfRefusal, string> = {
@@ -59,7 +60,7 @@ export class CsrfGuard implements CanActivate {
     // Gateways check the handshake's origin at connection (SocketSessions).
     if (http === null) return true;
     try {
-      return await this.check(context, http.getRequest<HeaderBag>());
+      return await inRequestTrace(http.getRequest(), () => this.check(context, http.getRequest<HeaderBag>()));
     } catch (error) {
       throw forTransport(context, error, http.getResponse(), true);
     }

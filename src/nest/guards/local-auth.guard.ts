@@ -9,6 +9,7 @@ import type { ResolvedSessionOptions } from '../../core/session-options.js';
 import { requestFacts } from '../http-adapter.js';
 import { toHttpError } from '../http-errors.js';
 import { RequestSessions } from '../request-sessions.js';
+import { inRequestTrace } from '../tracing/request-trace.js';
 import { AUTH_EVENTS, LOCAL_STRATEGY_NAME, LOGIN_THROTTLE, RESOLVED_SESSION_OPTIONS } from '../session.constants.js';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
@@ -30,7 +31,11 @@ export class LocalAuthGuard extends AuthGuard(LOCAL_STRATEGY_NAME) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    return inRequestTrace(context.switchToHttp().getRequest(), () => this.authenticate(context));
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<{ body?: unknown }>();
     const body = request.body;

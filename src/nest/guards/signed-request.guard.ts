@@ -7,6 +7,7 @@ import { requestFacts, setResponseHeader } from '../http-adapter.js';
 import { AUTH_EVENTS } from '../session.constants.js';
 import { toHttpError } from '../http-errors.js';
 import { SIGNED_REQUEST_PROPERTY } from '../signed-requests/signed-request.constants.js';
+import { inRequestTrace } from '../tracing/request-trace.js';
 
 /** RFC 9421 §5.1: tells a client which signature would be accepted. */
 const ACCEPT_SIGNATURE = 'sig1=("@method" "@path" "@query" "content-digest");created;nonce;keyid;alg="hmac-sha256"';
@@ -38,7 +39,11 @@ export class SignedRequestGuard implements CanActivate {
     @Optional() @Inject(AUTH_EVENTS) private readonly emit: AuthEventListener | null = null,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): Promise<boolean> {
+    return inRequestTrace(context.switchToHttp().getRequest(), () => this.verify(context));
+  }
+
+  private async verify(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<RawRequest>();
     try {

@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext } from '@nestjs/common';
 import { SessionAuthError } from '../../core/errors.js';
 
 /**
@@ -23,7 +23,7 @@ interface GraphqlContextLike {
   reply?: { request?: unknown };
 }
 
-export function httpPartsOf(context: ExecutionContext): HttpParts | null {
+export function httpPartsOf(context: ArgumentsHost): HttpParts | null {
   const type = context.getType<string>();
   if (type === 'http') return context.switchToHttp();
   if (type !== 'graphql') return null;
