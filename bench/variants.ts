@@ -29,7 +29,16 @@ export interface Variant {
   countBytesPerSession?: boolean;
 }
 
-export const keyPrefixOf = (variant: Pick<Variant, 'id'>): string => `b:${variant.id}:`;
+/**
+ * The key prefix of a variant's app. Those whose bytes per session are counted keep their
+ * library's default, `sess:` (this module's and connect-redis's alike), so the count is what an
+ * app gets (a longer prefix is in every key); the others get one of their own.
+ */
+export function keyPrefixOf(variant: Pick<Variant, 'id' | 'countBytesPerSession'>): string {
+  return variant.countBytesPerSession ? DEFAULT_KEY_PREFIX : `b:${variant.id}:`;
+}
+
+const DEFAULT_KEY_PREFIX = 'sess:';
 
 type ModuleMode = Extract<AppSpec, { kind: 'module' }>['mode'];
 type StoreChoice = 'memory' | 'redis' | 'near-cache' | 'postgres';
@@ -76,6 +85,7 @@ const EXPRESS_ONLY = new Set(['session-postgres']);
 function moduleVariants(adapter: Adapter): Variant[] {
   return MODULE_VARIANTS.filter((module) => adapter === 'express' || !EXPRESS_ONLY.has(module.id)).map((module) => {
     const id = `${adapter}-${module.id}`;
+    const countBytesPerSession = module.countBytesPerSession === true && adapter === 'express';
     return {
       id,
       label: module.label,
@@ -83,12 +93,12 @@ function moduleVariants(adapter: Adapter): Variant[] {
       credential: module.credential,
       requires: module.requires,
       needsPostgres: module.store === 'postgres',
-      countBytesPerSession: module.countBytesPerSession && adapter === 'express',
+      countBytesPerSession,
       app: (servers) => ({
         kind: 'module',
         adapter,
         mode: module.mode,
-        store: storeOption(module.store, servers, keyPrefixOf({ id })),
+        store: storeOption(module.store, servers, keyPrefixOf({ id, countBytesPerSession })),
         ...(module.revocation && { revocation: module.revocation }),
       }),
     };
@@ -107,7 +117,7 @@ function getex(adapter: Adapter): Variant {
     adapter,
     credential: 'cookie-in-body',
     countBytesPerSession: adapter === 'express',
-    app: (servers) => ({ kind: 'getex', adapter, redisUrl: servers.redisUrl, keyPrefix: keyPrefixOf({ id }) }),
+    app: (servers) => ({ kind: 'getex', adapter, redisUrl: servers.redisUrl, keyPrefix: keyPrefixOf({ id, countBytesPerSession: adapter === 'express' }) }),
   };
 }
 
@@ -119,7 +129,7 @@ function expressSession(rolling: boolean): Variant {
     adapter: 'express',
     credential: 'set-cookie',
     countBytesPerSession: rolling,
-    app: (servers) => ({ kind: 'express-session', adapter: 'express', redisUrl: servers.redisUrl, keyPrefix: keyPrefixOf({ id }), rolling }),
+    app: (servers) => ({ kind: 'express-session', adapter: 'express', redisUrl: servers.redisUrl, keyPrefix: keyPrefixOf({ id, countBytesPerSession: rolling }), rolling }),
   };
 }
 

@@ -119,4 +119,27 @@ describe('Redis bytes per session', () => {
       await store.close();
     }
   });
+
+  it('reads back a user that is only its id and a login name that is the user id, each kept without a second copy', async () => {
+    const store = new RedisSessionStore({ url: server.url });
+    try {
+      const userId = uniqueUserId();
+      const now = Date.now();
+      const users = [JSON.stringify({ id: userId }), JSON.stringify({ id: userId, name: 'N' }), JSON.stringify({ id: 42 }), '{"id":"other"}'];
+      for (const [i, user] of users.entries()) {
+        const ref = refOf(newSessionToken(slotTagOf(userId)));
+        const record = makeRecord(userId, { createdAt: now, lastSeenAt: now, user, passwordProof: { at: now, username: i % 2 === 0 ? userId : `${userId}@example.com` } });
+        await store.create(ref, record, 60_000);
+        expect(await store.read(ref, peek())).toEqual(record);
+        if (i === 0) {
+          // The user's first session is the only key under its slot tag so far.
+          const [key] = await inspector.keys(`${DEFAULT_KEY_PREFIX}{${ref.tag}}:s:*`);
+          const stored = await inspector.hgetall(key);
+          expect({ j: stored.j, k: stored.k, n: stored.n }).toEqual({ j: undefined, k: '{}', n: '' });
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -21,6 +21,7 @@ import {
   type SessionRef,
 } from './session-token.js';
 import { UserSessions, type SessionInfo } from './user-sessions.js';
+import { VerifiedCookies } from './verified-cookies.js';
 import {
   type CreateOptions,
   type IdleRule,
@@ -32,6 +33,11 @@ import {
 export type { SessionInfo } from './user-sessions.js';
 
 const MAX_USER_AGENT_LENGTH = 256;
+/**
+ * A session's public handle (`session.id`): 72 random bits name it among its user's sessions and
+ * in events. Never a credential (revoking by handle needs the user), so short keeps each stored session small.
+ */
+const SESSION_HANDLE_BYTES = 9;
 
 /**
  * The session lifecycle, free of HTTP frameworks: open a request's session from its cookie or
@@ -46,6 +52,7 @@ export class SessionManager {
   /** Fresh-login checks and password re-confirmation on the sessions' records. */
   readonly passwordProofs: PasswordProofs;
   private readonly codec: SessionCookieCodec;
+  private readonly cookies: VerifiedCookies;
   private readonly tags: UserSlotTags;
   private readonly users: UserSessions;
   private readonly usesCookie: boolean;
@@ -65,6 +72,7 @@ export class SessionManager {
     this.emit = collaborators.emit ?? (() => undefined);
     this.cookie = new SessionCookie(options.cookie);
     this.codec = new SessionCookieCodec(options.secrets);
+    this.cookies = new VerifiedCookies(this.codec);
     this.tags = new UserSlotTags(options.secrets);
     this.users = new UserSessions(store, this.tags, options.idleTimeoutMs, this.emit);
     this.usesCookie = options.mode !== 'jwt';
@@ -250,9 +258,9 @@ export class SessionManager {
   }
 
   private async openCookie(session: Session, value: string): Promise<void> {
-    let token;
+    let token, ref;
     try {
-      token = this.codec.decode(value);
+      ({ token, ref } = this.cookies.verify(value));
     } catch (error) {
       if (!(error instanceof InvalidSessionError)) throw error;
       session.rejection = error.reason;
@@ -260,7 +268,6 @@ export class SessionManager {
     }
     const touch = this.touch('last-seen');
     const now = touch.now;
-    const ref = refOf(token);
     const record = await this.store.read(ref, touch);
     if (record === null) {
       session.rejection = 'not-found';
@@ -285,7 +292,7 @@ export class SessionManager {
     const absoluteExpiresAt = now + this.options.absoluteTimeoutMs;
     const refresh = user && this.families ? this.families.mint(ref, absoluteExpiresAt) : null;
     const record: SessionRecord = {
-      handle: randomToken(16),
+      handle: randomToken(SESSION_HANDLE_BYTES),
       userId,
       user: user ? JSON.stringify(user) : null,
       createdAt: now,

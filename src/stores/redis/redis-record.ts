@@ -37,7 +37,8 @@ export function recordToFields(record: SessionRecord): string[] {
   if (record.ip) fields.push('i', ipField(record.ip));
   if (record.refresh) fields.push('rt', record.refresh.digest, 'rx', String(record.refresh.expiresAt));
   const proof = record.passwordProof;
-  if (proof && proof.at === created && proof.username !== null) fields.push('n', proof.username);
+  // A login name that is the user id (apps that log in by id) is kept as an empty `n`: no second copy.
+  if (proof && proof.at === created && proof.username !== null) fields.push('n', proof.username === record.userId ? '' : proof.username);
   else if (proof) fields.push(...passwordProofFields({ ...proof, at: proof.at - created }));
   for (const [name, value] of Object.entries(record.data)) fields.push(dataField(name), value);
   const size = measureSessionData(record.data);
@@ -77,7 +78,7 @@ export function fieldsToRecord(flat: readonly string[]): SessionRecord | null {
     data,
     ...(refreshDigest && { refresh: { digest: refreshDigest, expiresAt: Number(meta.get('rx')) } }),
     ...((meta.has('p') || meta.has('n')) && {
-      passwordProof: { at: createdAt + Number(meta.get('p') ?? 0), username: meta.has('n') ? meta.get('n')! : null },
+      passwordProof: { at: createdAt + Number(meta.get('p') ?? 0), username: meta.has('n') ? meta.get('n') || userId : null },
     }),
   };
 }
@@ -118,13 +119,19 @@ function ipFromField(field: string | undefined): string | null {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
-/** The JSON text that starts `{"id":<the id as JSON>,` without that id, or null when it does not start so. */
+/**
+ * The JSON text that starts `{"id":<the id as JSON>,` without that id, `{}` for a user that is
+ * only `{"id":<the id>}`, or null when it does not start so.
+ */
 function userJsonWithoutId(json: string, userId: string): string | null {
-  const head = `{"id":${JSON.stringify(userId)},`;
+  const id = JSON.stringify(userId);
+  if (json === `{"id":${id}}`) return '{}';
+  const head = `{"id":${id},`;
   return json.startsWith(head) ? `{${json.slice(head.length)}` : null;
 }
 
 /** Undoes userJsonWithoutId: the exact text it was given. */
 function userJsonWithId(withoutId: string, userId: string): string {
-  return `{"id":${JSON.stringify(userId)},${withoutId.slice(1)}`;
+  const id = JSON.stringify(userId);
+  return withoutId === '{}' ? `{"id":${id}}` : `{"id":${id},${withoutId.slice(1)}`;
 }
