@@ -1,3 +1,4 @@
+import { BoundedCache } from './bounded-cache.js';
 import { refOf, type SessionCookieCodec, type SessionRef, type SessionToken } from './session-token.js';
 
 export interface VerifiedCookie {
@@ -17,12 +18,14 @@ const DEFAULT_MAX_ENTRIES = 10_000;
  * only in this process's memory, as they do while a request is handled; the oldest goes first.
  */
 export class VerifiedCookies {
-  private readonly verified = new Map<string, VerifiedCookie>();
+  private readonly verified: BoundedCache<string, VerifiedCookie>;
 
   constructor(
     private readonly codec: SessionCookieCodec,
-    private readonly maxEntries = DEFAULT_MAX_ENTRIES,
-  ) {}
+    maxEntries = DEFAULT_MAX_ENTRIES,
+  ) {
+    this.verified = new BoundedCache(maxEntries);
+  }
 
   /** The token and store reference of a signed cookie value; throws InvalidSessionError as the codec does. */
   verify(value: string): VerifiedCookie {
@@ -30,7 +33,6 @@ export class VerifiedCookies {
     if (known !== undefined) return known;
     const token = this.codec.decode(value);
     const cookie = { token, ref: refOf(token) };
-    if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value as string);
     this.verified.set(value, cookie);
     return cookie;
   }

@@ -184,6 +184,22 @@ describe.each(ALGORITHMS)('AccessTokens with %s', (alg) => {
     expect(outcome(tokens, accessToken)).not.toBe('accepted');
   });
 
+  it('keeps checking a token it has verified before: a forged twin of it is refused, and its expiry still holds', () => {
+    const { accessToken } = tokens.issue(USER, SID, START + 86_400_000);
+    nowMs = START;
+    expect(outcome(tokens, accessToken)).toBe('accepted');
+    const dot = accessToken.lastIndexOf('.');
+    const signature = Buffer.from(accessToken.slice(dot + 1), 'base64url');
+    signature[0] ^= 1;
+    expect(outcome(tokens, `${accessToken.slice(0, dot + 1)}${signature.toString('base64url')}`)).toBe('bad-signature');
+    const payload = accessToken.slice(accessToken.indexOf('.') + 1, dot);
+    const otherClaims = segment({ ...decodeSegment(accessToken, 1), roles: ['admin'] });
+    expect(outcome(tokens, accessToken.replace(payload, otherClaims))).toBe('bad-signature');
+    expect(outcome(tokens, accessToken)).toBe('accepted');
+    nowMs = START + 900_000;
+    expect(outcome(tokens, accessToken)).toBe('expired');
+  });
+
   it('follows the injected clock, not the wall clock, for a token issued and verified at the same instant', () => {
     nowMs = START - 2 * 86_400_000;
     const { accessToken } = tokens.issue(USER, SID, nowMs + 86_400_000);

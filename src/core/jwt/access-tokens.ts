@@ -1,4 +1,5 @@
 import { userIdOf, type AuthUser } from '../auth-user.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { InvalidSessionError } from '../errors.js';
 import { randomToken } from '../session-token.js';
 import { isLowSEs256Signature, toLowSEs256Signature } from './ecdsa-signature.js';
@@ -29,6 +30,8 @@ export interface AccessTokenSettings {
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
+/** Tokens whose verified payload is kept: the clients active at once on one instance. */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 /**
  * Issues and verifies access tokens. Verification is explicit and strict (RFC 8725): length
@@ -37,6 +40,15 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
  * the claims, with `exp` required. `jku`, `x5u`, `jwk` and `x5c` are never read.
  */
 export class AccessTokens {
+  /**
+   * Payloads of tokens whose signature and header this process has checked. A client sends the
+   * same access token on every request until it is refreshed, and the signature check is most of
+   * the cost of a stateless request: a token seen before skips it. Only tokens that passed are
+   * kept (the keys are fixed at boot, so the answer never changes), and the claims (expiry above
+   * all) are checked on every request all the same.
+   */
+  private readonly verifiedPayloads = new BoundedCache<string, Record<string, unknown>>(VERIFIED_TOKENS_KEPT);
+
   constructor(
     private readonly keys: JwtKeyRing,
     private readonly engine: JwsEngine,
@@ -64,6 +76,15 @@ export class AccessTokens {
   }
 
   verify(token: string): AccessTokenClaims {
+    const known = this.verifiedPayloads.get(token);
+    if (known !== undefined) return this.checkClaims(known);
+    const payload = this.verifySignature(token);
+    this.verifiedPayloads.set(token, payload);
+    return this.checkClaims(payload);
+  }
+
+  /** The token's payload once its form, header and signature passed every check; throws otherwise. */
+  private verifySignature(token: string): Record<string, unknown> {
     if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new InvalidSessionError('malformed');
     const segments = token.split('.');
     if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
@@ -95,7 +116,7 @@ export class AccessTokens {
       throw new InvalidSessionError('bad-signature');
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidSessionError('malformed');
-    return this.checkClaims(payload as Record<string, unknown>);
+    return payload as Record<string, unknown>;
   }
 
   private checkClaims(payload: Record<string, unknown>): AccessTokenClaims {
