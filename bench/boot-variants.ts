@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { refusesRequirement, trackingClients, unavailableBeforeBoot } from './support/availability.js';
 import { AppBootError, startApp, type AppProcess } from './support/app-process.js';
+import { pinProcess, type CpuPinning } from './support/cpu-pinning.js';
 import { logIn, type Headers } from './support/credentials.js';
 import { startPostgresServer, type PostgresServer } from './support/postgres-server.js';
 import type { AppSpec } from './servers/app-spec.js';
@@ -39,7 +40,7 @@ async function isTrackingNow(redis: Redis, base: string, headers: Headers, befor
  * Starts each variant's app (one process each, one after the other) and logs it in. A variant
  * whose feature this build lacks is listed as unavailable instead; any other failure stops the run.
  */
-export async function bootVariants(variants: Variant[], redis: Redis, redisUrl: string): Promise<BootResult> {
+export async function bootVariants(variants: Variant[], redis: Redis, redisUrl: string, pinning: CpuPinning | null): Promise<BootResult> {
   const result: BootResult = { live: [], unavailable: [], postgres: null };
   for (const variant of variants) {
     const requirement = variant.requires;
@@ -62,6 +63,7 @@ export async function bootVariants(variants: Variant[], redis: Redis, redisUrl: 
       }
       throw new Error(`${variant.id} did not start: ${(error as Error).message}`, { cause: error });
     }
+    if (pinning) pinProcess(app.pid, pinning.app);
     const headers = variant.credential ? await logIn(app.base, variant.credential, 'bench-user') : {};
     if (requirement && 'storeOption' in requirement && !(await isTrackingNow(redis, app.base, headers, trackingBefore))) {
       await app.stop();

@@ -10,6 +10,7 @@ import { bytesPerSession } from './measure/bytes-per-session.js';
 import { watchForeignCpu } from './measure/machine-cpu.js';
 import { runSeries, type SeriesResult } from './measure/series.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
+import { planCpuPinning, pinProcess } from './support/cpu-pinning.js';
 import { describeMachine } from './support/machine.js';
 import { moduleTaxes, summarize, type VariantRun } from './summary.js';
 import { evaluateTargets } from './targets.js';
@@ -25,6 +26,7 @@ const settings: RunSettings = {
   startedAt: new Date(),
   durationSeconds: 0,
   foreignCpuShare: 0,
+  pinning: null,
 };
 const WARMUP_SECONDS = quick ? 0.5 : 1;
 // Ctrl-C still stops every server this run started (their exit hooks run on process.exit).
@@ -56,7 +58,13 @@ async function main(): Promise<number> {
   const redisServer = await startRedisServer();
   const redis = new Redis(redisServer.url);
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
-  const booted = await bootVariants(variants, redis, redisServer.url).catch(async (error: unknown) => {
+  const pinning = planCpuPinning();
+  if (pinning) {
+    pinProcess(process.pid, pinning.rest);
+    pinProcess(redisPid, pinning.rest);
+    settings.pinning = pinning.describe();
+  }
+  const booted = await bootVariants(variants, redis, redisServer.url, pinning).catch(async (error: unknown) => {
     await redisServer.stop();
     throw error;
   });

@@ -13,6 +13,8 @@ export interface RunSettings {
   durationSeconds: number;
   /** Share of all cores that processes other than the bench's used during the rounds. */
   foreignCpuShare: number;
+  /** How the processes were placed on CPUs (see cpu-pinning.ts), or null when they were not. */
+  pinning: string | null;
 }
 
 export interface Report {
@@ -91,6 +93,7 @@ export function renderReport(report: Report): string {
     settings.foreignCpuShare > BUSY_SHARE
       ? `**The machine was busy**: other processes used ${percent(settings.foreignCpuShare)} of its CPU during the rounds, so these numbers are noise. Run again on a quiet machine.\n`
       : `Other processes used ${percent(settings.foreignCpuShare)} of the machine's CPU during the rounds.\n`,
+    `CPU placement: ${settings.pinning ?? 'none (the scheduler placed the processes; BENCH_PIN=0, one core, or no taskset)'}.\n`,
     table(['machine', ''], [
       ['CPU', `${machine.cpuModel}, ${machine.cores} cores (1-minute load ${two(machine.loadAverage)} at start)`],
       ['Node', machine.node],
