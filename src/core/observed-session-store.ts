@@ -116,16 +116,25 @@ export class ObservedSessionStore implements SessionStore {
     return this.observe('destroyByUser', [user, keepHandle], () => this.inner.destroyByUser(user, keepHandle));
   }
 
-  private async observe<T>(operation: StoreOperationName, args: readonly unknown[], run: () => Promise<T>): Promise<T> {
+  // A plain then rather than an async function: this wraps every store operation on the request path.
+  private observe<T>(operation: StoreOperationName, args: readonly unknown[], run: () => Promise<T>): Promise<T> {
     const end = this.observer.start(operation, args);
-    let result: T;
+    let pending: Promise<T>;
     try {
-      result = await run();
+      pending = run();
     } catch (error) {
       end(error);
-      throw error;
+      return Promise.reject(error);
     }
-    end(undefined, result);
-    return result;
+    return pending.then(
+      (result) => {
+        end(undefined, result);
+        return result;
+      },
+      (error: unknown) => {
+        end(error);
+        throw error;
+      },
+    );
   }
 }

@@ -34,17 +34,25 @@ export type CookieLookup =
  * cheat sheet). The cookie package keeps only the first of a name, so duplicates are counted here.
  */
 export function findCookie(header: string | undefined, name: string): CookieLookup {
-  if (!header) return { kind: 'absent' };
-  let count = 0;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === name) count++;
+  if (!header) return ABSENT;
+  // One pass over the pairs, on every guarded request: only the pair of that name is decoded.
+  let pair: string | undefined;
+  for (let start = 0; start < header.length; ) {
+    const next = header.indexOf(';', start);
+    const end = next === -1 ? header.length : next;
+    const eq = header.indexOf('=', start);
+    if (eq > start && eq < end && header.slice(start, eq).trim() === name) {
+      if (pair !== undefined) return DUPLICATE;
+      pair = header.slice(start, end);
+    }
+    start = end + 1;
   }
-  if (count === 0) return { kind: 'absent' };
-  if (count > 1) return { kind: 'duplicate' };
-  const value = parse(header)[name];
-  return value ? { kind: 'present', value } : { kind: 'absent' };
+  const value = pair === undefined ? undefined : parse(pair)[name];
+  return value ? { kind: 'present', value } : ABSENT;
 }
+
+const ABSENT: CookieLookup = Object.freeze({ kind: 'absent' });
+const DUPLICATE: CookieLookup = Object.freeze({ kind: 'duplicate' });
 
 /** Names, reads and writes the session cookie according to the resolved cookie options. */
 export class SessionCookie {

@@ -1,6 +1,9 @@
 import { boundedOperation } from './bounded-operation.js';
 import { SessionStoreUnavailableError } from './errors.js';
-import { StoreAvailability, withAvailabilityTracking } from './store-availability.js';
+import { StoreAvailability } from './store-availability.js';
+import { ObservedSessionStore } from './observed-session-store.js';
+import { newSessionToken, randomSlotTag, refOf } from './session-token.js';
+import { MemorySessionStore } from '../stores/memory-session-store.js';
 
 function tracker() {
   const lines: string[] = [];
@@ -29,35 +32,24 @@ describe('StoreAvailability', () => {
   });
 });
 
-describe('withAvailabilityTracking', () => {
-  class FakeStore {
-    readonly client = { name: 'client' };
-    calls = 0;
-    async read(): Promise<string> {
-      this.calls++;
-      return 'record';
-    }
-    async destroy(): Promise<void> {
-      throw new SessionStoreUnavailableError('destroy', new Error('timeout'));
-    }
-    describe(): string {
-      return 'sync';
-    }
-  }
-
-  it('keeps the store what it is: instanceof, own members, results and this', async () => {
+describe('StoreAvailability as a store observer', () => {
+  it('sees every operation of an ObservedSessionStore, and the store answers unchanged', async () => {
     const { lines, availability } = tracker();
-    const inner = new FakeStore();
-    const store = withAvailabilityTracking(inner, availability);
-    expect(store).toBeInstanceOf(FakeStore);
-    expect(store.client).toBe(inner.client);
-    expect(store.describe()).toBe('sync');
-    await expect(store.read()).resolves.toBe('record');
-    expect(inner.calls).toBe(1);
-    expect(store.read).toBe(store.read); // wrapped once, not per access
-    await expect(store.destroy()).rejects.toThrow(SessionStoreUnavailableError);
-    await store.read();
-    expect(lines).toEqual([expect.stringMatching(/^down:/), 'up']);
+    const inner = new MemorySessionStore();
+    const store = new ObservedSessionStore(inner, availability);
+    const ref = refOf(newSessionToken(randomSlotTag()));
+    const touch = { now: Date.now(), idleTimeoutMs: 60_000, touchIntervalMs: 1_000, idleRule: 'last-seen' as const };
+    await expect(store.read(ref, touch)).resolves.toBeNull();
+    inner.read = () => Promise.reject(new SessionStoreUnavailableError('read', new Error('timeout')));
+    await expect(store.read(ref, touch)).rejects.toThrow(SessionStoreUnavailableError);
+    await expect(store.read(ref, touch)).rejects.toThrow(SessionStoreUnavailableError);
+    const other = new TypeError('bad input');
+    inner.read = () => Promise.reject(other);
+    await expect(store.read(ref, touch)).rejects.toBe(other);
+    delete (inner as { read?: unknown }).read;
+    await expect(store.read(ref, touch)).resolves.toBeNull();
+    expect(lines).toEqual([expect.stringMatching(/^down: .*timeout/), 'up']);
+    await inner.close();
   });
 });
 

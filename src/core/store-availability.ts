@@ -1,4 +1,5 @@
 import { SessionStoreUnavailableError } from './errors.js';
+import type { StoreObserver, StoreOperationEnd } from './observed-session-store.js';
 
 /** Where the availability tracker reports the two transitions. */
 export interface StoreAvailabilityLog {
@@ -12,10 +13,20 @@ export interface StoreAvailabilityLog {
  * outage starts (with its reason), one when the store answers again, however many requests
  * fail in between (ASVS 16: logs that an operator can read during an outage).
  */
-export class StoreAvailability {
+export class StoreAvailability implements StoreObserver {
   private down = false;
 
   constructor(private readonly log: StoreAvailabilityLog) {}
+
+  /** As an observer of the module's store operations (ObservedSessionStore): one closure for all of them. */
+  start(): StoreOperationEnd {
+    return this.settled;
+  }
+
+  private readonly settled: StoreOperationEnd = (error) => {
+    if (error === undefined) this.succeeded();
+    else if (error instanceof SessionStoreUnavailableError) this.failed(error);
+  };
 
   /** Reports the outcome of a store operation and hands it on unchanged. */
   track<T>(pending: Promise<T>): Promise<T> {
@@ -42,30 +53,4 @@ export class StoreAvailability {
     this.down = false;
     this.log.recovered();
   }
-}
-
-/**
- * The store with every operation's outcome reported to `availability`. A Proxy rather than a
- * wrapper class, so that the store stays what it is to its callers: `instanceof`, its own
- * members (a Redis store's `client`) and any optional capability keep working, including
- * methods added to the contract later. Only methods that return a promise are tracked; each is
- * wrapped once, so a call costs one extra `then`.
- */
-export function withAvailabilityTracking<S extends object>(store: S, availability: StoreAvailability): S {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function' || property === 'constructor') return value;
-      let method = wrapped.get(property);
-      if (method === undefined) {
-        method = (...args: unknown[]) => {
-          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return result instanceof Promise ? availability.track(result) : result;
-        };
-        wrapped.set(property, method);
-      }
-      return method;
-    },
-  });
 }

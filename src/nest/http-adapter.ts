@@ -1,3 +1,4 @@
+import type { FetchFacts } from '../core/cross-site.js';
 import type { RequestFacts, ResponseSink } from '../core/session-cookie.js';
 
 /**
@@ -23,25 +24,52 @@ interface FastifyReplyLike {
   getHeader(name: string): unknown;
 }
 
+/** The request's facts for the session layer, Express and Fastify requests alike. */
 export function requestFacts(request: HttpRequestLike): RequestFacts {
-  const cookie = request.headers.cookie;
-  const userAgent = request.headers['user-agent'];
-  const authorization = request.headers.authorization;
-  const https = request.protocol === 'https';
-  return {
-    cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
-    authorization: typeof authorization === 'string' ? authorization : undefined,
-    https,
-    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
-    ip: request.ip,
-    fetch: {
-      method: request.method ?? 'GET',
-      secFetchSite: single(request.headers['sec-fetch-site']),
-      origin: single(request.headers.origin),
-      host: single(request.headers.host),
-      https,
-    },
-  };
+  return new HttpRequestFacts(request);
+}
+
+/**
+ * Each fact is read from the request when first asked for: a guarded request that only shows
+ * its cookie never pays for Express's `req.ip` (proxy-addr over X-Forwarded-For) or the
+ * cross-site facts, which only logins, events and unsafe methods need.
+ */
+class HttpRequestFacts implements RequestFacts {
+  readonly cookieHeader: string | undefined;
+  readonly authorization: string | undefined;
+  private knownHttps: boolean | undefined;
+  private knownFetch: FetchFacts | undefined;
+  private knownIp: { value: string | undefined } | undefined;
+
+  constructor(private readonly request: HttpRequestLike) {
+    const { cookie, authorization } = request.headers;
+    this.cookieHeader = Array.isArray(cookie) ? cookie.join('; ') : cookie;
+    this.authorization = typeof authorization === 'string' ? authorization : undefined;
+  }
+
+  get https(): boolean {
+    return (this.knownHttps ??= this.request.protocol === 'https');
+  }
+
+  get userAgent(): string | undefined {
+    const userAgent = this.request.headers['user-agent'];
+    return typeof userAgent === 'string' ? userAgent : undefined;
+  }
+
+  get ip(): string | undefined {
+    return (this.knownIp ??= { value: this.request.ip }).value;
+  }
+
+  get fetch(): FetchFacts {
+    const { headers, method } = this.request;
+    return (this.knownFetch ??= {
+      method: method ?? 'GET',
+      secFetchSite: single(headers['sec-fetch-site']),
+      origin: single(headers.origin),
+      host: single(headers.host),
+      https: this.https,
+    });
+  }
 }
 
 function single(value: string | string[] | undefined): string | undefined {

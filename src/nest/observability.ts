@@ -25,9 +25,12 @@ export class SessionObservability implements OnModuleDestroy {
     return new SessionObservability(metrics, observers.length > 0 ? combineObservers(observers) : null, traceIdSource(otel));
   }
 
-  /** The store the module's own operations go through: observed, when anything observes it. */
-  observe(store: SessionStore): SessionStore {
-    return this.observer ? new ObservedSessionStore(store, this.observer) : store;
+  /**
+   * The store the module's own operations go through, each reported to `availability` and to
+   * whatever else observes the store: one wrapper, however many observers.
+   */
+  observe(store: SessionStore, availability: StoreObserver): SessionStore {
+    return new ObservedSessionStore(store, this.observer ? combineObservers([availability, this.observer]) : availability);
   }
 
   /** The event as listeners get it: with the request's trace id when there is one, and counted. */

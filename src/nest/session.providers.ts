@@ -5,7 +5,7 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleO
 import { SessionManager } from '../core/session-manager.js';
 import { LoginThrottle } from '../core/login-throttle.js';
 import { DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../core/bounded-operation.js';
-import { StoreAvailability, withAvailabilityTracking } from '../core/store-availability.js';
+import { StoreAvailability } from '../core/store-availability.js';
 import { createLoginLimiters } from '../stores/login-limiters.js';
 import { MemorySessionStore } from '../stores/memory-session-store.js';
 import { RedisSessionStore } from '../stores/redis/redis-session-store.js';
@@ -135,7 +135,7 @@ export const sessionProviders: Provider[] = [
       emit: AuthEventListener,
       availability: StoreAvailability,
       observability: SessionObservability,
-    ) => new SessionManager(options, withAvailabilityTracking(observability.observe(store), availability), { engine, emit }),
+    ) => new SessionManager(options, observability.observe(store, availability), { engine, emit }),
     inject: [RESOLVED_SESSION_OPTIONS, SessionStore, NestJwsEngine, AUTH_EVENTS, StoreAvailability, SessionObservability],
   },
   {
