@@ -20,7 +20,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const settings: RunSettings = {
   quick,
-  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
   seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 3)),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
   startedAt: new Date(),
