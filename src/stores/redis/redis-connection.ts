@@ -6,10 +6,8 @@ import type { RedisStoreOptions } from '../../core/store-options.js';
 /**
  * Connection defaults for clients the store makes: fail fast instead of queueing while Redis is
  * away, so a request answers 503 within operationTimeoutMs rather than waiting for a reconnect.
- * Auto-pipelining sends the commands of all requests handled in one event-loop turn as one
- * write: under load most of a guarded request's Redis cost is that socket write, not Redis.
  */
-const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1, enableAutoPipelining: true };
+const OWNED_CLIENT_DEFAULTS: RedisOptions = { maxRetriesPerRequest: 1 };
 
 const SENTINEL_URL = /^redis\+sentinel:\/\/(?:([^@/]*)@)?([^/@]+)\/([^/?#]+)\/?$/;
 
@@ -60,8 +58,7 @@ function clusterOptions(options: ClusterOptions | undefined): ClusterOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new SessionConfigurationError('store.cluster.options', `is ${JSON.stringify(options)}`, 'Use ioredis ClusterOptions or leave it out.');
   }
-  // Pipelined per node, by slot (ioredis): a request's script still runs where its keys live.
-  return { enableAutoPipelining: true, ...options, redisOptions: { ...OWNED_CLIENT_DEFAULTS, ...options?.redisOptions } };
+  return { ...options, redisOptions: { ...OWNED_CLIENT_DEFAULTS, ...options?.redisOptions } };
 }
 
 function checkedSentinelOptions(options: RedisOptions): RedisOptions {
