@@ -69,13 +69,16 @@ export class TokenFamilies {
       session.rejection = error.reason;
       return;
     }
+    const adoptStateless = (): void => session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
+    // Stateless: nothing to wait for, so no await (each one is a turn of the microtask queue).
+    if (this.options.jwt.revocation === 'stateless') {
+      adoptStateless();
+      return;
+    }
     // storeUnavailable 'accept-stateless' (store-unavailable-policy.ts): an unanswered check accepts the token as stateless.
-    const record =
-      this.options.jwt.revocation === 'stateless'
-        ? REVOCATION_UNCHECKED
-        : await checkRevocation(this.options.storeUnavailable, () => this.store.read(ref, this.bearerRead(this.clock())));
+    const record = await checkRevocation(this.options.storeUnavailable, () => this.store.read(ref, this.bearerRead(this.clock())));
     if (record === REVOCATION_UNCHECKED) {
-      session.adopt(ref, null, { via: 'bearer', user: { id: claims.sub, roles: claims.roles } });
+      adoptStateless();
       return;
     }
     if (record === null || record.userId !== claims.sub) session.rejection = 'not-found';

@@ -5,7 +5,7 @@ import type { NearCacheOptions } from '../../core/store-options.js';
 import { InvalidationListener } from './invalidation-listener.js';
 import { NearCache, type CachedSession } from './near-cache.js';
 import { fieldsToRecord } from './redis-record.js';
-import { READ_FOR_CACHE, touchArguments, type RedisScript } from './redis-scripts.js';
+import { READ_FOR_CACHE, repliedFields, touchArguments, type RedisScript } from './redis-scripts.js';
 import { SlideWriter } from './slide-writer.js';
 
 export const NEAR_CACHE_DEFAULTS = { writeBehindMs: 1000, heartbeatIntervalMs: 100, maxLagMs: 500 } as const;
@@ -66,9 +66,10 @@ export class NearCachedSessions {
     let kept: CachedSession | null = null;
     try {
       const sentAt = Date.now();
-      const reply = (await this.run(READ_FOR_CACHE, [key, epochKey, ...touchArguments(touch)])) as [string[], number] | null;
-      if (!reply) return null;
-      const record = fieldsToRecord(reply[0]);
+      const reply = (await this.run(READ_FOR_CACHE, [key, epochKey, ...touchArguments(touch)])) as [string, number] | null;
+      const flat = reply && repliedFields(reply[0]);
+      if (!reply || !flat) return null;
+      const record = fieldsToRecord(flat);
       if (record && reply[1] > 0 && this.listener.isFresh()) kept = { record, tag, keyExpiresAt: sentAt + reply[1] };
       return record && copyOf(record, record.lastSeenAt);
     } finally {

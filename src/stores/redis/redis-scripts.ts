@@ -90,14 +90,26 @@ export function touchArguments(touch: TouchPolicy): Array<string | number> {
   return [touch.now, touch.idleTimeoutMs, touch.touchIntervalMs, touch.idleRule ?? 'last-seen', touch.cookieIdleTimeoutMs ?? ''];
 }
 
-export const READ_AND_TOUCH: RedisScript = { name: 'sessionAuthReadAndTouch', numberOfKeys: 2, lua: readAndTouchLua('return fields') };
+/**
+ * The fields come back as one JSON text (a flat array, as HGETALL gives them; see repliedFields):
+ * ioredis turns one bulk string into a JS string far more cheaply than a 20-element array reply,
+ * and this read is on every guarded request.
+ */
+export const READ_AND_TOUCH: RedisScript = { name: 'sessionAuthReadAndTouch', numberOfKeys: 2, lua: readAndTouchLua('return cjson.encode(fields)') };
 
 /** READ_AND_TOUCH for the near cache: the fields and the key's PTTL after the slide, so the cache never outlives the key. */
 export const READ_FOR_CACHE: RedisScript = {
   name: 'sessionAuthReadForCache',
   numberOfKeys: 2,
-  lua: readAndTouchLua("return {fields, redis.call('PTTL', KEYS[1])}"),
+  lua: readAndTouchLua("return {cjson.encode(fields), redis.call('PTTL', KEYS[1])}"),
 };
+
+/** The flat field list READ_AND_TOUCH and READ_FOR_CACHE answer as JSON; null when the reply is not one. */
+export function repliedFields(reply: unknown): string[] | null {
+  if (typeof reply !== 'string') return null;
+  const fields: unknown = JSON.parse(reply);
+  return Array.isArray(fields) && fields.every((field) => typeof field === 'string') ? fields : null;
+}
 
 /** READ_AND_TOUCH without the answer: a written-behind slide of a read the near cache served. */
 export const SLIDE: RedisScript = { name: 'sessionAuthSlide', numberOfKeys: 2, lua: readAndTouchLua('return 1') };

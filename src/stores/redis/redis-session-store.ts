@@ -13,6 +13,7 @@ import {
   FIND_BY_HANDLE,
   PATCH,
   READ_AND_TOUCH,
+  repliedFields,
   READ_MANY,
   RENAME,
   REVOKE_EPOCH,
@@ -107,7 +108,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
 
   async read(ref: SessionRef, touch: TouchPolicy): Promise<SessionRecord | null> {
     if (this.near) return this.near.read(this.keys.session(ref), this.keys.epoch(ref.tag), ref.tag, touch);
-    const flat = (await this.run('read', READ_AND_TOUCH, [this.keys.session(ref), this.keys.epoch(ref.tag), ...touchArguments(touch)])) as string[] | null;
+    const flat = repliedFields(await this.run('read', READ_AND_TOUCH, [this.keys.session(ref), this.keys.epoch(ref.tag), ...touchArguments(touch)]));
     return flat ? fieldsToRecord(flat) : null;
   }
 
