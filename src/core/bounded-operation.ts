@@ -9,17 +9,20 @@ export const DEFAULT_STORE_OPERATION_TIMEOUT_MS = 2_000;
  * has stopped answering (a frozen server, a dead link, a paused client). What the operation
  * does once the bound has passed is ignored; its late rejection is swallowed, never unhandled.
  */
-export async function boundedOperation<T>(operation: string, pending: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+export function boundedOperation<T>(operation: string, pending: Promise<T>, timeoutMs: number): Promise<T> {
+  // One promise and one timer, no Promise.race: every store access of every request goes through here.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SessionStoreUnavailableError(operation, new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      // After the bound this settles nothing (the promise is already rejected) and is not unhandled.
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(operation, error));
+      },
+    );
   });
-  try {
-    return await Promise.race([pending, timeout]);
-  } catch (error) {
-    pending.catch(() => undefined);
-    throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(operation, error);
-  } finally {
-    clearTimeout(timer);
-  }
 }
