@@ -594,6 +594,23 @@ describe('RedisSessionStore', () => {
       // The slide happened inside that one script call (PTTL: a slide never shortens the expiry).
       expect(sliding.fromLua.map((args) => args[0].toLowerCase())).toEqual(expect.arrayContaining(['hgetall', 'hset', 'pttl']));
     });
+
+    it('holds the reads of one event-loop turn and writes them together when the turn ends, each answered with its own session', async () => {
+      const { store } = newStore();
+      const userId = uniqueUserId();
+      const sessions = Array.from({ length: 30 }, () => ({ ref: refOf(newSessionToken(slotTagOf(userId))), record: makeRecord(userId) }));
+      for (const { ref, record } of sessions) await store.create(ref, record, HOUR);
+      const stream = (store.client as Redis).stream;
+      expect(stream.writableCorked).toBe(0);
+
+      const reads = sessions.map(({ ref }) => store.read(ref, peek()));
+      // Still in the turn that sent them: all 30 are in the socket's buffer, none written yet.
+      expect(stream.writableCorked).toBe(1);
+      expect(stream.writableLength).toBeGreaterThan(0);
+      const records = await Promise.all(reads);
+      expect(stream.writableCorked).toBe(0);
+      expect(records.map((record) => record?.handle)).toEqual(sessions.map(({ record }) => record.handle));
+    });
   });
 });
 

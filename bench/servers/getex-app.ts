@@ -43,7 +43,7 @@ class GetexRedis implements OnApplicationShutdown {
 
 /** As little as a cookie session can do: read the cookie, one GETEX that reads and slides. */
 @Injectable()
-class GetexGuard implements CanActivate {
+export class GetexGuard implements CanActivate {
   constructor(@Inject(GetexRedis) private readonly redis: GetexRedis) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

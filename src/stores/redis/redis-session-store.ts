@@ -5,6 +5,7 @@ import type { RedisStoreOptions } from '../../core/store-options.js';
 import { closeOwnedClient, connect, warnUnlessNoEviction } from './redis-connection.js';
 import { boundedOperation, DEFAULT_STORE_OPERATION_TIMEOUT_MS } from '../../core/bounded-operation.js';
 import { keyDigest, RedisKeys } from './redis-keys.js';
+import { BatchedWrites } from './batched-writes.js';
 import { dataField, fieldsToRecord, MEASURED_DATA_LIMITS, passwordProofFields, recordToFields } from './redis-record.js';
 import {
   ALL_SCRIPTS,
@@ -76,6 +77,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   private readonly operationTimeoutMs: number;
   /** Reads through process memory (`nearCache`); undefined when off. */
   private readonly near: NearCachedSessions | undefined;
+  private readonly writes: BatchedWrites;
 
   constructor(options: RedisSessionStoreOptions, collaborators: { onWarning?: StoreWarningListener } = {}) {
     this.keyPrefix = options.keyPrefix ?? 'sess:';
@@ -90,6 +92,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     const nearCache = resolveNearCache(options.nearCache);
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
+    this.writes = new BatchedWrites(this.client);
     if (nearCache) {
       try {
         assertNearCacheSupported(this.client);
@@ -354,6 +357,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   private run(operation: string, script: RedisScript, keysAndArgs: Array<string | number>): Promise<unknown> {
+    this.writes.hold();
     const runner = (this.client as unknown as Record<string, ScriptRunner>)[script.name];
     return this.guard(operation, runner.apply(this.client, keysAndArgs));
   }
