@@ -2,6 +2,7 @@
  * Facts about RedisSessionStore that the generic contract cannot see, checked by looking into a
  * private redis-server with a separate ioredis client.
  */
+import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { SessionConfigurationError, SessionStoreUnavailableError } from '../src/core/errors.js';
 import { newSessionToken, randomSlotTag, randomToken, refOf, sha256, type SessionToken } from '../src/core/session-token.js';
@@ -610,6 +611,34 @@ describe('RedisSessionStore', () => {
       const records = await Promise.all(reads);
       expect(stream.writableCorked).toBe(0);
       expect(records.map((record) => record?.handle)).toEqual(sessions.map(({ record }) => record.handle));
+    });
+
+    it('still answers when a test fakes the timers after the store was loaded', async () => {
+      const { store } = newStore();
+      const userId = uniqueUserId();
+      const ref = refOf(newSessionToken(slotTagOf(userId)));
+      const record = makeRecord(userId);
+      await store.create(ref, record, HOUR);
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
+      try {
+        expect((await store.read(ref, peek()))?.handle).toBe(record.handle);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('with batchWrites: false sends each command at once; a batchWrites that is not a boolean fails naming it', async () => {
+      const store = new RedisSessionStore({ url: server.url, keyPrefix: uniquePrefix(), batchWrites: false });
+      stores.push(store);
+      const userId = uniqueUserId();
+      const ref = refOf(newSessionToken(slotTagOf(userId)));
+      await store.create(ref, makeRecord(userId), HOUR);
+      const reading = store.read(ref, peek());
+      expect((store.client as Redis).stream.writableCorked).toBe(0);
+      expect(await reading).not.toBeNull();
+      expect(() => new RedisSessionStore({ url: server.url, batchWrites: 'yes' as never })).toThrow(
+        expect.objectContaining({ name: 'SessionConfigurationError', option: 'store.batchWrites' }),
+      );
     });
   });
 });

@@ -46,6 +46,12 @@ export interface RedisStoreOptions {
    */
   operationTimeoutMs?: number;
   /**
+   * Write the commands sent during one event-loop turn together when the turn ends (one socket
+   * write for all the requests handled in it; see README, Performance). Turn it off under test
+   * setups that fake `setImmediate` globally before the module loads. Default: true.
+   */
+  batchWrites?: boolean;
+  /**
    * Serve hot sessions from process memory, kept coherent with Redis server-assisted client-side
    * caching (`CLIENT TRACKING ... BCAST`): any write to a session or its user's epoch, on any
    * instance, evicts it everywhere. Off by default. Not for a Redis Cluster client.

@@ -30,39 +30,44 @@ export function requestFacts(request: HttpRequestLike): RequestFacts {
 }
 
 /**
- * Each fact is read from the request when first asked for: a guarded request that only shows
- * its cookie never pays for Express's `req.ip` (proxy-addr over X-Forwarded-For) or the
- * cross-site facts, which only logins, events and unsafe methods need.
+ * Each fact is read from the request when first asked for: a guarded GET that only shows its
+ * cookie never pays for Express's `req.ip` (proxy-addr over X-Forwarded-For) or the cross-site
+ * facts. Other methods (a login, a change) take the address at once, while the connection is
+ * surely open: read after an await, a client that went away would leave it undefined. The
+ * request is held in a private field, so inspecting a Session does not print it.
  */
 class HttpRequestFacts implements RequestFacts {
   readonly cookieHeader: string | undefined;
   readonly authorization: string | undefined;
-  private knownHttps: boolean | undefined;
-  private knownFetch: FetchFacts | undefined;
-  private knownIp: { value: string | undefined } | undefined;
+  readonly #request: HttpRequestLike;
+  #https: boolean | undefined;
+  #fetch: FetchFacts | undefined;
+  #ip: { value: string | undefined } | undefined;
 
-  constructor(private readonly request: HttpRequestLike) {
+  constructor(request: HttpRequestLike) {
+    this.#request = request;
     const { cookie, authorization } = request.headers;
     this.cookieHeader = Array.isArray(cookie) ? cookie.join('; ') : cookie;
     this.authorization = typeof authorization === 'string' ? authorization : undefined;
+    if (!SAFE_METHODS.has(request.method ?? 'GET')) this.#ip = { value: request.ip };
   }
 
   get https(): boolean {
-    return (this.knownHttps ??= this.request.protocol === 'https');
+    return (this.#https ??= this.#request.protocol === 'https');
   }
 
   get userAgent(): string | undefined {
-    const userAgent = this.request.headers['user-agent'];
+    const userAgent = this.#request.headers['user-agent'];
     return typeof userAgent === 'string' ? userAgent : undefined;
   }
 
   get ip(): string | undefined {
-    return (this.knownIp ??= { value: this.request.ip }).value;
+    return (this.#ip ??= { value: this.#request.ip }).value;
   }
 
   get fetch(): FetchFacts {
-    const { headers, method } = this.request;
-    return (this.knownFetch ??= {
+    const { headers, method } = this.#request;
+    return (this.#fetch ??= {
       method: method ?? 'GET',
       secFetchSite: single(headers['sec-fetch-site']),
       origin: single(headers.origin),
@@ -71,6 +76,8 @@ class HttpRequestFacts implements RequestFacts {
     });
   }
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

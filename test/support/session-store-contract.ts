@@ -281,13 +281,15 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
 
       it('sliding never keeps a session past absoluteExpiresAt', async () => {
         const createdAt = Date.now();
-        const deadline = createdAt + 400;
-        const { ref } = await createUserSession(uniqueUserId(), { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: deadline }, 300);
+        // The idle timeout is long next to the 40 ms between reads, so a stall of a loaded CI
+        // machine cannot let it lapse; the deadline is what must end the session.
+        const deadline = createdAt + 1_200;
+        const { ref } = await createUserSession(uniqueUserId(), { createdAt, lastSeenAt: createdAt, absoluteExpiresAt: deadline }, 900);
 
         const reads: Array<{ at: number; alive: boolean }> = [];
         while (Date.now() < deadline + 300) {
           const now = Date.now();
-          const record = await store.read(ref, { now, idleTimeoutMs: 300, touchIntervalMs: 0 });
+          const record = await store.read(ref, { now, idleTimeoutMs: 900, touchIntervalMs: 0 });
           reads.push({ at: now, alive: record !== null });
           await sleep(40);
         }

@@ -2,6 +2,14 @@ import type { Writable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
 
 /**
+ * The real setImmediate, taken when this module loads: a test that fakes timers afterwards
+ * (jest, sinon) must not leave every command in the socket's buffer.
+ */
+const endOfTurn = setImmediate;
+/** Past this many held commands the batch leaves at once: a long turn does not hold early reads for all of it. */
+const MAX_HELD_COMMANDS = 64;
+
+/**
  * Holds the commands a Redis connection is sent during one event-loop turn and writes them
  * together when the turn ends: under load, the requests handled in one turn each send their
  * session read, and one socket write for all of them costs a fraction of one write each (the
@@ -15,22 +23,31 @@ import type { Cluster, Redis } from 'ioredis';
  */
 export class BatchedWrites {
   private held: Writable | null = null;
+  private count = 0;
 
   constructor(private readonly client: Redis | Cluster) {}
 
   /** Call right before a command is sent. */
   hold(): void {
-    if (this.held !== null || (this.client as Cluster).isCluster || this.client.status !== 'ready') return;
+    if (this.held !== null) {
+      if (++this.count >= MAX_HELD_COMMANDS) this.flush();
+      return;
+    }
+    if ((this.client as Cluster).isCluster || this.client.status !== 'ready') return;
     const stream = (this.client as Redis).stream as Writable | undefined;
     if (stream === undefined || stream.destroyed) return;
     stream.cork();
     this.held = stream;
-    setImmediate(this.release);
+    this.count = 1;
+    endOfTurn(this.release);
   }
 
-  private readonly release = (): void => {
+  /** Writes what is held now; the turn's release then finds nothing to do. */
+  private flush(): void {
     const stream = this.held;
     this.held = null;
     stream?.uncork();
-  };
+  }
+
+  private readonly release = (): void => this.flush();
 }

@@ -23,6 +23,7 @@
  * The scripts that write a session are in redis-write-scripts.ts, those over a user's index in
  * redis-user-scripts.ts.
  */
+import { SessionStoreUnavailableError } from '../../core/errors.js';
 import type { TouchPolicy } from '../../core/session-store.js';
 import { CREATE, PATCH, RENAME } from './redis-write-scripts.js';
 import { DESTROY, FIND_BY_HANDLE, READ_MANY, REVOKE_EPOCH, REVOKED_BY_EPOCH } from './redis-user-scripts.js';
@@ -104,11 +105,21 @@ export const READ_FOR_CACHE: RedisScript = {
   lua: readAndTouchLua("return {cjson.encode(fields), redis.call('PTTL', KEYS[1])}"),
 };
 
-/** The flat field list READ_AND_TOUCH and READ_FOR_CACHE answer as JSON; null when the reply is not one. */
+/**
+ * The flat field list READ_AND_TOUCH and READ_FOR_CACHE answer as JSON; null when there is no
+ * session. A reply that is not such a list (a Redis-compatible server that answers the script
+ * differently) is the store failing, not a bug of the request: 503, never 500.
+ */
 export function repliedFields(reply: unknown): string[] | null {
-  if (typeof reply !== 'string') return null;
-  const fields: unknown = JSON.parse(reply);
-  return Array.isArray(fields) && fields.every((field) => typeof field === 'string') ? fields : null;
+  if (reply === null) return null;
+  let fields: unknown;
+  try {
+    fields = typeof reply === 'string' ? JSON.parse(reply) : undefined;
+  } catch {
+    fields = undefined;
+  }
+  if (Array.isArray(fields) && fields.every((field) => typeof field === 'string')) return fields;
+  throw new SessionStoreUnavailableError('read', new Error('the session read script answered something other than a JSON list of fields'));
 }
 
 /** READ_AND_TOUCH without the answer: a written-behind slide of a read the near cache served. */

@@ -77,7 +77,8 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   private readonly operationTimeoutMs: number;
   /** Reads through process memory (`nearCache`); undefined when off. */
   private readonly near: NearCachedSessions | undefined;
-  private readonly writes: BatchedWrites;
+  /** Null with `batchWrites: false`. */
+  private readonly writes: BatchedWrites | null;
 
   constructor(options: RedisSessionStoreOptions, collaborators: { onWarning?: StoreWarningListener } = {}) {
     this.keyPrefix = options.keyPrefix ?? 'sess:';
@@ -92,7 +93,11 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_STORE_OPERATION_TIMEOUT_MS;
     const nearCache = resolveNearCache(options.nearCache);
     ({ client: this.client, ownsClient: this.ownsClient } = connect(options));
-    this.writes = new BatchedWrites(this.client);
+    if (options.batchWrites !== undefined && typeof options.batchWrites !== 'boolean') {
+      this.client.disconnect();
+      throw new SessionConfigurationError('store.batchWrites', `is ${JSON.stringify(options.batchWrites)}`, 'Use true or false, or leave it out (default true).');
+    }
+    this.writes = options.batchWrites === false ? null : new BatchedWrites(this.client);
     if (nearCache) {
       try {
         assertNearCacheSupported(this.client);
@@ -357,7 +362,7 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
   }
 
   private run(operation: string, script: RedisScript, keysAndArgs: Array<string | number>): Promise<unknown> {
-    this.writes.hold();
+    this.writes?.hold();
     const runner = (this.client as unknown as Record<string, ScriptRunner>)[script.name];
     return this.guard(operation, runner.apply(this.client, keysAndArgs));
   }
