@@ -32,11 +32,11 @@ export class StoreAvailability implements StoreObserver {
   track<T>(pending: Promise<T>): Promise<T> {
     return pending.then(
       (value) => {
-        this.succeeded();
+        this.settled(undefined);
         return value;
       },
       (error: unknown) => {
-        if (error instanceof SessionStoreUnavailableError) this.failed(error);
+        this.settled(error);
         throw error;
       },
     );

@@ -1,4 +1,4 @@
-import type { FetchFacts } from '../core/cross-site.js';
+import { isSafeMethod, type FetchFacts } from '../core/cross-site.js';
 import type { RequestFacts, ResponseSink } from '../core/session-cookie.js';
 
 /**
@@ -49,7 +49,7 @@ class HttpRequestFacts implements RequestFacts {
     const { cookie, authorization } = request.headers;
     this.cookieHeader = Array.isArray(cookie) ? cookie.join('; ') : cookie;
     this.authorization = typeof authorization === 'string' ? authorization : undefined;
-    if (!SAFE_METHODS.has(request.method ?? 'GET')) this.#ip = { value: request.ip };
+    if (!isSafeMethod(request.method ?? 'GET')) this.#ip = { value: request.ip };
   }
 
   get https(): boolean {
@@ -76,8 +76,6 @@ class HttpRequestFacts implements RequestFacts {
     });
   }
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

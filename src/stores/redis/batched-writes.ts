@@ -30,7 +30,7 @@ export class BatchedWrites {
   /** Call right before a command is sent. */
   hold(): void {
     if (this.held !== null) {
-      if (++this.count >= MAX_HELD_COMMANDS) this.flush();
+      if (++this.count >= MAX_HELD_COMMANDS) this.release();
       return;
     }
     if ((this.client as Cluster).isCluster || this.client.status !== 'ready') return;
@@ -42,12 +42,10 @@ export class BatchedWrites {
     endOfTurn(this.release);
   }
 
-  /** Writes what is held now; the turn's release then finds nothing to do. */
-  private flush(): void {
+  /** Writes what is held now (at the end of the turn, or early when the batch is full; then the turn's call finds nothing). */
+  private readonly release = (): void => {
     const stream = this.held;
     this.held = null;
     stream?.uncork();
-  }
-
-  private readonly release = (): void => this.flush();
+  };
 }

@@ -67,9 +67,9 @@ export class NearCachedSessions {
     try {
       const sentAt = Date.now();
       const reply = (await this.run(READ_FOR_CACHE, [key, epochKey, ...touchArguments(touch)])) as [string, number] | null;
-      const flat = reply && repliedFields(reply[0]);
-      if (!reply || !flat) return null;
-      const record = fieldsToRecord(flat);
+      if (!reply) return null;
+      const flat = repliedFields(reply[0]);
+      const record = flat && fieldsToRecord(flat);
       if (record && reply[1] > 0 && this.listener.isFresh()) kept = { record, tag, keyExpiresAt: sentAt + reply[1] };
       return record && copyOf(record, record.lastSeenAt);
     } finally {
