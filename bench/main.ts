@@ -22,6 +22,7 @@ const settings: RunSettings = {
   quick,
   rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
   seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 3)),
+  sliceSeconds: Number(process.env.BENCH_SLICE_SECONDS ?? 0.5),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
   startedAt: new Date(),
   durationSeconds: 0,
@@ -82,11 +83,18 @@ async function main(): Promise<number> {
 
     const foreignCpu = watchForeignCpu([...live.map((one) => one.app.pid), redisPid]);
     const runs = new Map<string, VariantRun>(live.map((one) => [one.variant.id, { variant: one.variant, open: [], guarded: [] }]));
+    // A round gives each variant `seconds` per route, as pairs of short slices that alternate
+    // between its two routes: this VM's speed drifts within a second, so routes measured
+    // back to back in slices see the same machine, and each pair is one ratio.
+    const pairs = Math.max(1, Math.round(settings.seconds / settings.sliceSeconds));
     for (let round = 0; round < settings.rounds; round++) {
       for (const one of live) {
-        // Alternate which route goes first, so a drift within a pair does not favour one side.
-        const order = round % 2 === 0 ? routes(one) : [...routes(one)].reverse();
-        for (const route of order) runs.get(one.variant.id)![route].push(await measure(one, route, settings.seconds, redis, `round ${round + 1}/${settings.rounds}`));
+        for (let pair = 0; pair < pairs; pair++) {
+          // Alternate which route goes first, so a drift within a pair does not favour one side.
+          const order = (round * pairs + pair) % 2 === 0 ? routes(one) : [...routes(one)].reverse();
+          const label = `round ${round + 1}/${settings.rounds} pair ${pair + 1}/${pairs}`;
+          for (const route of order) runs.get(one.variant.id)![route].push(await measure(one, route, settings.sliceSeconds, redis, label));
+        }
       }
     }
 

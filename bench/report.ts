@@ -8,6 +8,8 @@ export interface RunSettings {
   quick: boolean;
   rounds: number;
   seconds: number;
+  /** Each round's seconds per route are split into pairs of slices this long. */
+  sliceSeconds: number;
   connections: number;
   startedAt: Date;
   durationSeconds: number;
@@ -32,7 +34,7 @@ const two = (value: number): string => value.toFixed(2);
 const one = (value: number): string => value.toFixed(1);
 const signed = (value: number): string => `${value < 0 ? '−' : '+'}${int(Math.abs(value))}`;
 const percent = (share: number): string => `${one(share * 100)}%`;
-const spreadText = (value: Spread): string => `${two(value.median)} [${two(value.min)}–${two(value.max)}]`;
+const spreadText = (value: Spread): string => `${two(value.median)} [${two(value.lowerQuartile)}–${two(value.upperQuartile)}]`;
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
@@ -78,7 +80,7 @@ export function renderReport(report: Report): string {
   const { settings, machine } = report;
   const packages = Object.entries(machine.packages).map(([name, version]) => `${name} ${version}`).join(', ');
   const header = [
-    'variant', 'unguarded req/s', 'guarded req/s', 'ratio median [min–max]', 'guarded p50 / p99 ms', 'p99 added ms',
+    'variant', 'unguarded req/s', 'guarded req/s', 'ratio median [quartiles]', 'guarded p50 / p99 ms', 'p99 added ms',
     'server CPU µs/req unguarded → guarded (added)', 'Redis commands/req (guarded)',
   ];
   const adapters = [...new Set([...report.summaries, ...report.unavailable].map((entry) => entry.variant.adapter))];
@@ -86,9 +88,10 @@ export function renderReport(report: Report): string {
     '# Benchmark results',
     '',
     `\`${settings.quick ? 'BENCH_QUICK=1 ' : ''}npm run bench\`, ${settings.startedAt.toISOString()}: ${settings.rounds} interleaved round(s), ` +
-      `${settings.seconds} s per series, ${settings.connections} connections (autocannon in the bench process, each app in its own Node ` +
+      `${settings.seconds} s per route and round in slices of ${settings.sliceSeconds} s that alternate between the two routes, ` +
+      `${settings.connections} connections (autocannon in the bench process, each app in its own Node ` +
       `process), ${Math.round(settings.durationSeconds)} s in all. Ratios compare a guarded route with the unguarded route of the same ` +
-      'process in the same round; the median and range are over the rounds. How to read each row: README, "Performance".',
+      'process in the slice next to it; the median and quartiles are over these pairs. How to read each row: README, "Performance".',
     '',
     settings.foreignCpuShare > BUSY_SHARE
       ? `**The machine was busy**: other processes used ${percent(settings.foreignCpuShare)} of its CPU during the rounds, so these numbers are noise. Run again on a quiet machine.\n`
@@ -107,7 +110,7 @@ export function renderReport(report: Report): string {
     "## The module's tax on a route without a guard",
     '',
     table(
-      ['adapter', 'unguarded req/s without SessionModule', 'with SessionModule', 'ratio median [min–max]', 'tax'],
+      ['adapter', 'unguarded req/s without SessionModule', 'with SessionModule', 'ratio median [quartiles]', 'tax'],
       report.moduleTax.map((tax) => [tax.adapter, int(tax.floorRps), int(tax.withModuleRps), spreadText(tax.ratio), `${one((1 - tax.ratio.median) * 100)}%`]),
     ),
     '',

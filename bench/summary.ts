@@ -1,7 +1,7 @@
 import type { SeriesResult } from './measure/series.js';
 import type { Variant } from './variants.js';
 
-/** The series one variant produced, one per round and route. */
+/** The series one variant produced, one per slice and route: `open[i]` and `guarded[i]` are a pair. */
 export interface VariantRun {
   variant: Variant;
   open: SeriesResult[];
@@ -10,8 +10,8 @@ export interface VariantRun {
 
 export interface Spread {
   median: number;
-  min: number;
-  max: number;
+  lowerQuartile: number;
+  upperQuartile: number;
 }
 
 export interface VariantSummary {
@@ -22,7 +22,7 @@ export interface VariantSummary {
   /** Absent for the floor, which has no guarded route. */
   guarded?: {
     rps: number;
-    /** Guarded ÷ unguarded req/s of the same process in the same round. */
+    /** Guarded ÷ unguarded req/s of the same process in adjacent slices. */
     ratio: Spread;
     p50Ms: number;
     p99Ms: number;
@@ -30,7 +30,7 @@ export interface VariantSummary {
     cpuMicros: number;
     cpuAddedMicros: number;
     redisCommandsPerRequest: number;
-    /** Mean per request over the rounds, by command. */
+    /** Mean per request over the slices, by command. */
     redisCommands: Record<string, number>;
   };
 }
@@ -41,8 +41,21 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** The value below which `share` of the values lie, interpolated between neighbours. */
+export function quantile(values: number[], share: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * share;
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+}
+
 export function spread(values: number[]): Spread {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  return {
+    median: median(values),
+    lowerQuartile: quantile(values, 0.25),
+    upperQuartile: quantile(values, 0.75),
+  };
 }
 
 const totalCommands = (series: SeriesResult): number => Object.values(series.redisCommandsPerRequest).reduce((sum, n) => sum + n, 0);
@@ -55,11 +68,11 @@ function meanCommands(series: SeriesResult[]): Record<string, number> {
   return Object.fromEntries(Object.entries(sums).map(([command, sum]) => [command, sum / series.length]));
 }
 
-/** Round by round, guarded against unguarded, then the median over the rounds. */
+/** Pair by pair (a guarded slice and the unguarded slice next to it), then the median over the pairs. */
 export function summarize(run: VariantRun): VariantSummary {
   const { open, guarded } = run;
-  const byRound = (pick: (guardedSeries: SeriesResult, openSeries: SeriesResult) => number): number[] =>
-    guarded.map((series, round) => pick(series, open[round]));
+  const byPair = (pick: (guardedSeries: SeriesResult, openSeries: SeriesResult) => number): number[] =>
+    guarded.map((series, pair) => pick(series, open[pair]));
   return {
     variant: run.variant,
     openRps: median(open.map((series) => series.requestsPerSecond)),
@@ -68,12 +81,12 @@ export function summarize(run: VariantRun): VariantSummary {
     ...(guarded.length > 0 && {
       guarded: {
         rps: median(guarded.map((series) => series.requestsPerSecond)),
-        ratio: spread(byRound((g, o) => g.requestsPerSecond / o.requestsPerSecond)),
+        ratio: spread(byPair((g, o) => g.requestsPerSecond / o.requestsPerSecond)),
         p50Ms: median(guarded.map((series) => series.p50Ms)),
         p99Ms: median(guarded.map((series) => series.p99Ms)),
-        p99AddedMs: median(byRound((g, o) => g.p99Ms - o.p99Ms)),
+        p99AddedMs: median(byPair((g, o) => g.p99Ms - o.p99Ms)),
         cpuMicros: median(guarded.map((series) => series.cpuMicrosPerRequest)),
-        cpuAddedMicros: median(byRound((g, o) => g.cpuMicrosPerRequest - o.cpuMicrosPerRequest)),
+        cpuAddedMicros: median(byPair((g, o) => g.cpuMicrosPerRequest - o.cpuMicrosPerRequest)),
         redisCommandsPerRequest: median(guarded.map(totalCommands)),
         redisCommands: meanCommands(guarded),
       },
@@ -85,7 +98,7 @@ export interface ModuleTax {
   adapter: string;
   floorRps: number;
   withModuleRps: number;
-  /** Unguarded req/s with SessionModule ÷ without, round by round. */
+  /** Unguarded req/s with SessionModule ÷ without, slice by slice. */
   ratio: Spread;
 }
 
@@ -98,7 +111,7 @@ export function moduleTaxes(runs: Map<string, VariantRun>): ModuleTax[] {
     const floor = runs.get(`${adapter}-floor`);
     const withModule = runs.get(`${adapter}-session-redis`);
     if (!floor || !withModule) return [];
-    const ratio = spread(floor.open.map((series, round) => withModule.open[round].requestsPerSecond / series.requestsPerSecond));
+    const ratio = spread(floor.open.map((series, slice) => withModule.open[slice].requestsPerSecond / series.requestsPerSecond));
     return [{ adapter, floorRps: summarize(floor).openRps, withModuleRps: summarize(withModule).openRps, ratio }];
   });
 }
