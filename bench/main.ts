@@ -79,6 +79,9 @@ async function main(): Promise<number> {
       }
     }
     const routes = (one: LiveVariant): Array<'open' | 'guarded'> => (one.variant.credential ? ['open', 'guarded'] : ['open']);
+    const floorOf = (one: LiveVariant): LiveVariant | undefined => live.find((other) => other.variant.id === `${one.variant.adapter}-floor`);
+    // Where a peer's unguarded slices come from: the floor's app when the variant asks for it.
+    const unguardedOf = (one: LiveVariant): LiveVariant => (one.variant.unguardedBaseline === 'floor' ? floorOf(one) : undefined) ?? one;
     for (const one of live) for (const route of routes(one)) await measure(one, route, WARMUP_SECONDS, redis, 'warm-up');
 
     const foreignCpu = watchForeignCpu([...live.map((one) => one.app.pid), redisPid]);
@@ -93,7 +96,10 @@ async function main(): Promise<number> {
           // Alternate which route goes first, so a drift within a pair does not favour one side.
           const order = (round * pairs + pair) % 2 === 0 ? routes(one) : [...routes(one)].reverse();
           const label = `round ${round + 1}/${settings.rounds} pair ${pair + 1}/${pairs}`;
-          for (const route of order) runs.get(one.variant.id)![route].push(await measure(one, route, settings.sliceSeconds, redis, label));
+          for (const route of order) {
+            const target = route === 'open' ? unguardedOf(one) : one;
+            runs.get(one.variant.id)![route].push(await measure(target, route, settings.sliceSeconds, redis, `${label} for ${one.variant.id}`));
+          }
         }
       }
     }

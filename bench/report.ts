@@ -50,13 +50,16 @@ function commandsText(summary: NonNullable<VariantSummary['guarded']>): string {
 }
 
 function variantRows(report: Report, adapter: string): string[][] {
+  const hasFloor = report.summaries.some((summary) => summary.variant.id === `${adapter}-floor`);
+  const labelOf = (variant: Variant): string =>
+    variant.unguardedBaseline === 'floor' && hasFloor ? `${variant.label} (unguarded: the floor's route)` : variant.label;
   const rows = report.summaries
     .filter((summary) => summary.variant.adapter === adapter)
     .map((summary) => {
       const g = summary.guarded;
       if (!g) return [summary.variant.label, int(summary.openRps), '–', '–', `– / ${one(summary.openP99Ms)}`, '–', `${int(summary.openCpuMicros)}`, '–'];
       return [
-        summary.variant.label,
+        labelOf(summary.variant),
         int(summary.openRps),
         int(g.rps),
         spreadText(g.ratio),

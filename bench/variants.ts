@@ -27,6 +27,12 @@ export interface Variant {
   needsPostgres?: boolean;
   /** Count the Redis bytes one session with two small data keys adds, under this variant's prefix. */
   countBytesPerSession?: boolean;
+  /**
+   * `floor`: the unguarded slices of each pair are taken on the adapter's floor app, not on this
+   * app's own `GET /open`, for a peer whose middleware runs on every route: its own unguarded
+   * route pays most of what its guarded one does, so a ratio against it would hide the cost.
+   */
+  unguardedBaseline?: 'floor';
 }
 
 /**
@@ -129,6 +135,8 @@ function expressSession(rolling: boolean): Variant {
     adapter: 'express',
     credential: 'set-cookie',
     countBytesPerSession: rolling,
+    // The recipe mounts the middleware app-wide: it loads a session on GET /open too.
+    unguardedBaseline: 'floor',
     app: (servers) => ({ kind: 'express-session', adapter: 'express', redisUrl: servers.redisUrl, keyPrefix: keyPrefixOf({ id, countBytesPerSession: rolling }), rolling }),
   };
 }
