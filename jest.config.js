@@ -28,7 +28,7 @@ export default {
       },
     ],
   },
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   // test/tarball/ holds the fresh apps' sources: `npm run test:tarball` runs them from the tarball.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/tarball/'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
