@@ -1,4 +1,4 @@
-import type { SeriesResult } from './measure/series.js';
+import { mergedP99Ms, type SeriesResult } from './measure/series.js';
 import type { Variant } from './variants.js';
 
 /** The series one variant produced, one per slice and route: `open[i]` and `guarded[i]` are a pair. */
@@ -17,6 +17,7 @@ export interface Spread {
 export interface VariantSummary {
   variant: Variant;
   openRps: number;
+  /** Over every request of the route in the run (merged histograms), as is the guarded p99. */
   openP99Ms: number;
   openCpuMicros: number;
   /** Absent for the floor, which has no guarded route. */
@@ -24,8 +25,10 @@ export interface VariantSummary {
     rps: number;
     /** Guarded ÷ unguarded req/s of the same process in adjacent slices. */
     ratio: Spread;
+    /** Median over the slices. */
     p50Ms: number;
     p99Ms: number;
+    /** Guarded p99 − unguarded p99, each over all of the route's requests in the run. */
     p99AddedMs: number;
     cpuMicros: number;
     cpuAddedMicros: number;
@@ -76,15 +79,15 @@ export function summarize(run: VariantRun): VariantSummary {
   return {
     variant: run.variant,
     openRps: median(open.map((series) => series.requestsPerSecond)),
-    openP99Ms: median(open.map((series) => series.p99Ms)),
+    openP99Ms: mergedP99Ms(open),
     openCpuMicros: median(open.map((series) => series.cpuMicrosPerRequest)),
     ...(guarded.length > 0 && {
       guarded: {
         rps: median(guarded.map((series) => series.requestsPerSecond)),
         ratio: spread(byPair((g, o) => g.requestsPerSecond / o.requestsPerSecond)),
         p50Ms: median(guarded.map((series) => series.p50Ms)),
-        p99Ms: median(guarded.map((series) => series.p99Ms)),
-        p99AddedMs: median(byPair((g, o) => g.p99Ms - o.p99Ms)),
+        p99Ms: mergedP99Ms(guarded),
+        p99AddedMs: mergedP99Ms(guarded) - mergedP99Ms(open),
         cpuMicros: median(guarded.map((series) => series.cpuMicrosPerRequest)),
         cpuAddedMicros: median(byPair((g, o) => g.cpuMicrosPerRequest - o.cpuMicrosPerRequest)),
         redisCommandsPerRequest: median(guarded.map(totalCommands)),

@@ -8,7 +8,8 @@ export interface SeriesOptions {
   headers: Record<string, string>;
   /** The server process whose CPU is charged to the series. */
   pid: number;
-  redis: Redis;
+  /** Whose `INFO commandstats` are counted around the series; none, no counts. */
+  redis?: Redis;
   seconds: number;
   connections: number;
 }
@@ -25,24 +26,46 @@ export interface SeriesResult {
   p99Ms: number;
   cpuMicrosPerRequest: number;
   redisCommandsPerRequest: Record<string, number>;
+  /** autocannon's raw result, whose latency histogram several series can be merged from. */
+  raw: RawSeries;
+}
+
+/** What autocannon gives with `skipAggregateResult`: opaque here, only ever handed back to it. */
+export type RawSeries = { readonly latencies: unknown };
+
+// autocannon's public merge of raw results; not declared by @types/autocannon.
+const { aggregateResult } = autocannon as unknown as { aggregateResult(results: RawSeries[], options: { url: string }): autocannon.Result };
+// aggregateResult checks its options as a run's; the URL plays no part in the merge.
+const MERGE_OPTIONS = { url: 'http://127.0.0.1/' };
+
+/**
+ * The latency percentile over every request of the given series together, from their merged
+ * histograms: a tail measured over a whole run, where one stall in a short series would decide
+ * that series' own p99.
+ */
+export function mergedP99Ms(series: SeriesResult[]): number {
+  return aggregateResult(series.map((one) => one.raw), MERGE_OPTIONS).latency.p99;
 }
 
 const SAMPLE_MS = 100;
 
 /** One autocannon series against one route, with the server's CPU and Redis's commands counted around it. */
 export async function runSeries(options: SeriesOptions): Promise<SeriesResult> {
-  const commandsBefore = await commandCalls(options.redis);
+  const noCommands = new Map<string, number>();
+  const commandsBefore = options.redis ? await commandCalls(options.redis) : noCommands;
   const cpuBefore = processCpuMicros(options.pid);
-  const result = await autocannon({
+  const raw = (await autocannon({
     url: options.url,
     headers: options.headers,
     connections: options.connections,
     duration: options.seconds,
     // autocannon stops at its next sample tick: ticks every 100 ms keep a 0.5 s series 0.5 s long.
     sampleInt: SAMPLE_MS,
-  });
+    skipAggregateResult: true,
+  })) as unknown as RawSeries;
   const cpuAfter = processCpuMicros(options.pid);
-  const commandsAfter = await commandCalls(options.redis);
+  const commandsAfter = options.redis ? await commandCalls(options.redis) : noCommands;
+  const result = aggregateResult([raw], MERGE_OPTIONS);
   const requests = result['2xx'];
   return {
     requests,
@@ -55,6 +78,7 @@ export async function runSeries(options: SeriesOptions): Promise<SeriesResult> {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     cpuMicrosPerRequest: requests > 0 ? (cpuAfter - cpuBefore) / requests : 0,
+    raw,
     redisCommandsPerRequest: commandsPerRequest(commandsBefore, commandsAfter, requests),
   };
 }
