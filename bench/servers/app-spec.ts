@@ -15,7 +15,9 @@ export type AppSpec =
   /** express-session + connect-redis as their READMEs and the NestJS docs show them. */
   | { kind: 'express-session'; adapter: 'express'; redisUrl: string; keyPrefix: string; rolling: boolean }
   /** The NestJS docs' JWT recipe: @nestjs/passport + passport-jwt with a string secret. */
-  | { kind: 'passport-jwt'; adapter: 'express' };
+  | { kind: 'passport-jwt'; adapter: 'express' }
+  /** `npm run bench:path`: routes that each add one step of a guarded request (request-path-app.ts). */
+  | { kind: 'request-path'; adapter: Adapter };
 
 /** Messages a bench app sends its parent over IPC. */
 export type AppMessage =

@@ -11,6 +11,7 @@ import { GetexBenchApp } from './getex-app.js';
 import { ModuleBenchApp } from './module-app.js';
 import { OpenController } from './open.controller.js';
 import { PassportJwtBenchApp } from './passport-jwt-app.js';
+import { RequestPathBenchApp } from './request-path-app.js';
 
 @Module({ controllers: [OpenController] })
 class PlainBenchApp {}
@@ -36,6 +37,8 @@ function createApp(spec: AppSpec): Promise<INestApplication> {
       return createExpressSessionApp(spec);
     case 'passport-jwt':
       return createNestApp(PassportJwtBenchApp, 'express');
+    case 'request-path':
+      return createNestApp(RequestPathBenchApp, spec.adapter);
   }
 }
 
