@@ -1,4 +1,4 @@
-import { mergedP99Ms, type SeriesResult } from './measure/series.js';
+import { mergedLatencyMs, type SeriesResult } from './measure/series.js';
 import type { Variant } from './variants.js';
 
 /** The series one variant produced, one per slice and route: `open[i]` and `guarded[i]` are a pair. */
@@ -79,15 +79,15 @@ export function summarize(run: VariantRun): VariantSummary {
   return {
     variant: run.variant,
     openRps: median(open.map((series) => series.requestsPerSecond)),
-    openP99Ms: mergedP99Ms(open),
+    openP99Ms: mergedLatencyMs(open, 99),
     openCpuMicros: median(open.map((series) => series.cpuMicrosPerRequest)),
     ...(guarded.length > 0 && {
       guarded: {
         rps: median(guarded.map((series) => series.requestsPerSecond)),
         ratio: spread(byPair((g, o) => g.requestsPerSecond / o.requestsPerSecond)),
         p50Ms: median(guarded.map((series) => series.p50Ms)),
-        p99Ms: mergedP99Ms(guarded),
-        p99AddedMs: mergedP99Ms(guarded) - mergedP99Ms(open),
+        p99Ms: mergedLatencyMs(guarded, 99),
+        p99AddedMs: mergedLatencyMs(guarded, 99) - mergedLatencyMs(open, 99),
         cpuMicros: median(guarded.map((series) => series.cpuMicrosPerRequest)),
         cpuAddedMicros: median(byPair((g, o) => g.cpuMicrosPerRequest - o.cpuMicrosPerRequest)),
         redisCommandsPerRequest: median(guarded.map(totalCommands)),

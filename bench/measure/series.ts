@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import hdr, { type Histogram } from 'hdr-histogram-js';
 import type { Redis } from 'ioredis';
 import { processCpuMicros } from './process-cpu.js';
 import { commandCalls, commandsPerRequest } from './redis-stats.js';
@@ -26,28 +27,41 @@ export interface SeriesResult {
   p99Ms: number;
   cpuMicrosPerRequest: number;
   redisCommandsPerRequest: Record<string, number>;
-  /** autocannon's raw result, whose latency histogram several series can be merged from. */
-  raw: RawSeries;
+  /** The series' latency histogram (ms), as autocannon encodes it, for merging with others. */
+  latencies: string;
 }
 
-/** What autocannon gives with `skipAggregateResult`: opaque here, only ever handed back to it. */
-export type RawSeries = { readonly latencies: unknown };
-
-// autocannon's public merge of raw results; not declared by @types/autocannon.
-const { aggregateResult } = autocannon as unknown as { aggregateResult(results: RawSeries[], options: { url: string }): autocannon.Result };
-// aggregateResult checks its options as a run's; the URL plays no part in the merge.
-const MERGE_OPTIONS = { url: 'http://127.0.0.1/' };
-
-/**
- * The latency percentile over every request of the given series together, from their merged
- * histograms: a tail measured over a whole run, where one stall in a short series would decide
- * that series' own p99.
- */
-export function mergedP99Ms(series: SeriesResult[]): number {
-  return aggregateResult(series.map((one) => one.raw), MERGE_OPTIONS).latency.p99;
+/** The part of autocannon's raw result (`skipAggregateResult`) read here. */
+interface RawRun {
+  latencies: string;
+  duration: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '1xx': number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
 }
 
 const SAMPLE_MS = 100;
+
+// Plain JavaScript histograms: the garbage collector frees them, where WebAssembly ones (what
+// autocannon's own aggregateResult builds, and never destroys) fill the module's memory after a
+// thousand series.
+const histogramOf = (encoded: string): Histogram => hdr.decodeFromCompressedBase64(encoded, 64, false);
+
+/**
+ * The latency at `percentile` over every request of the given series together, from their merged
+ * histograms: a tail measured over a whole run, where one stall in a short series would decide
+ * that series' own p99.
+ */
+export function mergedLatencyMs(series: SeriesResult[], percentile: number): number {
+  const merged = histogramOf(series[0].latencies);
+  for (const one of series.slice(1)) merged.add(histogramOf(one.latencies));
+  return merged.getValueAtPercentile(percentile);
+}
 
 /** One autocannon series against one route, with the server's CPU and Redis's commands counted around it. */
 export async function runSeries(options: SeriesOptions): Promise<SeriesResult> {
@@ -62,23 +76,23 @@ export async function runSeries(options: SeriesOptions): Promise<SeriesResult> {
     // autocannon stops at its next sample tick: ticks every 100 ms keep a 0.5 s series 0.5 s long.
     sampleInt: SAMPLE_MS,
     skipAggregateResult: true,
-  })) as unknown as RawSeries;
+  })) as unknown as RawRun;
   const cpuAfter = processCpuMicros(options.pid);
   const commandsAfter = options.redis ? await commandCalls(options.redis) : noCommands;
-  const result = aggregateResult([raw], MERGE_OPTIONS);
-  const requests = result['2xx'];
+  const latencies = histogramOf(raw.latencies);
+  const requests = raw['2xx'];
   return {
     requests,
-    failures: result.non2xx + result.errors + result.timeouts,
+    failures: raw.non2xx + raw.errors + raw.timeouts,
     failureDetail: (['1xx', '3xx', '4xx', '5xx', 'errors', 'timeouts'] as const)
-      .filter((name) => result[name] > 0)
-      .map((name) => `${name} ${result[name]}`)
+      .filter((name) => raw[name] > 0)
+      .map((name) => `${name} ${raw[name]}`)
       .join(', '),
-    requestsPerSecond: requests / result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
+    requestsPerSecond: requests / raw.duration,
+    p50Ms: latencies.getValueAtPercentile(50),
+    p99Ms: latencies.getValueAtPercentile(99),
     cpuMicrosPerRequest: requests > 0 ? (cpuAfter - cpuBefore) / requests : 0,
-    raw,
+    latencies: raw.latencies,
     redisCommandsPerRequest: commandsPerRequest(commandsBefore, commandsAfter, requests),
   };
 }
