@@ -12,7 +12,7 @@ import { runSeries, type SeriesResult } from './measure/series.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
 import { planCpuPinning, pinProcess } from './support/cpu-pinning.js';
 import { describeMachine } from './support/machine.js';
-import { moduleTaxes, summarize, type VariantRun } from './summary.js';
+import { moduleTaxes, summarize, type TaxRun, type VariantRun } from './summary.js';
 import { evaluateTargets } from './targets.js';
 import { keyPrefixOf, VARIANTS } from './variants.js';
 
@@ -82,6 +82,11 @@ async function main(): Promise<number> {
     const floorOf = (one: LiveVariant): LiveVariant | undefined => live.find((other) => other.variant.id === `${one.variant.adapter}-floor`);
     // Where a peer's unguarded slices come from: the floor's app when the variant asks for it.
     const unguardedOf = (one: LiveVariant): LiveVariant => (one.variant.unguardedBaseline === 'floor' ? floorOf(one) : undefined) ?? one;
+    for (const one of live) {
+      if (one.variant.unguardedBaseline === 'floor' && !floorOf(one)) {
+        console.warn(`${one.variant.id}: its floor is not in this run (BENCH_ONLY), so its ratio is against its own GET /open, which runs its middleware too.`);
+      }
+    }
     for (const one of live) for (const route of routes(one)) await measure(one, route, WARMUP_SECONDS, redis, 'warm-up');
 
     const foreignCpu = watchForeignCpu([...live.map((one) => one.app.pid), redisPid]);
@@ -90,6 +95,13 @@ async function main(): Promise<number> {
     // between its two routes: this VM's speed drifts within a second, so routes measured
     // back to back in slices see the same machine, and each pair is one ratio.
     const pairs = Math.max(1, Math.round(settings.seconds / settings.sliceSeconds));
+    // The module's tax: each adapter's floor and its session-mode Redis app, GET /open of both in
+    // alternating slices too (in the variants' own pairs they are seconds apart).
+    const taxed = ['express', 'fastify'].flatMap((adapter) => {
+      const floor = live.find((one) => one.variant.id === `${adapter}-floor`);
+      const withModule = live.find((one) => one.variant.id === `${adapter}-session-redis`);
+      return floor && withModule ? [{ run: { adapter, floor: [], withModule: [] } as TaxRun, floor, withModule }] : [];
+    });
     for (let round = 0; round < settings.rounds; round++) {
       for (const one of live) {
         for (let pair = 0; pair < pairs; pair++) {
@@ -102,11 +114,20 @@ async function main(): Promise<number> {
           }
         }
       }
+      for (const { run, floor, withModule } of taxed) {
+        for (let pair = 0; pair < pairs; pair++) {
+          const label = `round ${round + 1}/${settings.rounds} tax pair ${pair + 1}/${pairs}`;
+          const first = (round * pairs + pair) % 2 === 0;
+          for (const side of first ? (['floor', 'withModule'] as const) : (['withModule', 'floor'] as const)) {
+            run[side].push(await measure(side === 'floor' ? floor : withModule, 'open', settings.sliceSeconds, redis, label));
+          }
+        }
+      }
     }
 
     settings.foreignCpuShare = foreignCpu();
     const summaries = [...runs.values()].map(summarize);
-    const taxes = moduleTaxes(runs);
+    const taxes = moduleTaxes(taxed.map(({ run }) => run));
     const targets = evaluateTargets({
       summaries: new Map(summaries.map((summary) => [summary.variant.id, summary])),
       moduleTax: new Map(taxes.map((tax) => [tax.adapter, tax.ratio])),

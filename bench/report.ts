@@ -94,7 +94,8 @@ export function renderReport(report: Report): string {
       `${settings.seconds} s per route and round in slices of ${settings.sliceSeconds} s that alternate between the two routes, ` +
       `${settings.connections} connections (autocannon in the bench process, each app in its own Node ` +
       `process), ${Math.round(settings.durationSeconds)} s in all. Ratios compare a guarded route with the unguarded route of the same ` +
-      'process in the slice next to it; the median and quartiles are over these pairs. How to read each row: README, "Performance".',
+      "process (for the rows marked so, the floor's) in the slice next to it; the median and quartiles are over these pairs. " +
+      'p99 is over all of a route\'s requests in the run. How to read each row: README, "Performance".',
     '',
     settings.foreignCpuShare > BUSY_SHARE
       ? `**The machine was busy**: other processes used ${percent(settings.foreignCpuShare)} of its CPU during the rounds, so these numbers are noise. Run again on a quiet machine.\n`

@@ -23,7 +23,7 @@ export interface VariantSummary {
   /** Absent for the floor, which has no guarded route. */
   guarded?: {
     rps: number;
-    /** Guarded ÷ unguarded req/s of the same process in adjacent slices. */
+    /** Guarded ÷ unguarded req/s in adjacent slices (the unguarded one of the same process, or of the floor's: Variant.unguardedBaseline). */
     ratio: Spread;
     /** Median over the slices. */
     p50Ms: number;
@@ -76,18 +76,20 @@ export function summarize(run: VariantRun): VariantSummary {
   const { open, guarded } = run;
   const byPair = (pick: (guardedSeries: SeriesResult, openSeries: SeriesResult) => number): number[] =>
     guarded.map((series, pair) => pick(series, open[pair]));
+  const openP99Ms = mergedLatencyMs(open, 99);
+  const guardedP99Ms = guarded.length > 0 ? mergedLatencyMs(guarded, 99) : 0;
   return {
     variant: run.variant,
     openRps: median(open.map((series) => series.requestsPerSecond)),
-    openP99Ms: mergedLatencyMs(open, 99),
+    openP99Ms,
     openCpuMicros: median(open.map((series) => series.cpuMicrosPerRequest)),
     ...(guarded.length > 0 && {
       guarded: {
         rps: median(guarded.map((series) => series.requestsPerSecond)),
         ratio: spread(byPair((g, o) => g.requestsPerSecond / o.requestsPerSecond)),
         p50Ms: median(guarded.map((series) => series.p50Ms)),
-        p99Ms: mergedLatencyMs(guarded, 99),
-        p99AddedMs: mergedLatencyMs(guarded, 99) - mergedLatencyMs(open, 99),
+        p99Ms: guardedP99Ms,
+        p99AddedMs: guardedP99Ms - openP99Ms,
         cpuMicros: median(guarded.map((series) => series.cpuMicrosPerRequest)),
         cpuAddedMicros: median(byPair((g, o) => g.cpuMicrosPerRequest - o.cpuMicrosPerRequest)),
         redisCommandsPerRequest: median(guarded.map(totalCommands)),
@@ -101,20 +103,28 @@ export interface ModuleTax {
   adapter: string;
   floorRps: number;
   withModuleRps: number;
-  /** Unguarded req/s with SessionModule ÷ without, slice by slice. */
+  /** Unguarded req/s with SessionModule ÷ without, pair by pair. */
   ratio: Spread;
 }
 
 /**
- * The module's tax on a route without a guard, per adapter: the unguarded route of the
- * session-mode Redis app against the floor's (the same app without SessionModule).
+ * The unguarded route of an adapter's floor and of its session-mode Redis app (the same app with
+ * SessionModule), measured in alternating slices: `floor[i]` and `withModule[i]` are a pair.
  */
-export function moduleTaxes(runs: Map<string, VariantRun>): ModuleTax[] {
-  return ['express', 'fastify'].flatMap((adapter) => {
-    const floor = runs.get(`${adapter}-floor`);
-    const withModule = runs.get(`${adapter}-session-redis`);
-    if (!floor || !withModule) return [];
-    const ratio = spread(floor.open.map((series, slice) => withModule.open[slice].requestsPerSecond / series.requestsPerSecond));
-    return [{ adapter, floorRps: summarize(floor).openRps, withModuleRps: summarize(withModule).openRps, ratio }];
-  });
+export interface TaxRun {
+  adapter: string;
+  floor: SeriesResult[];
+  withModule: SeriesResult[];
+}
+
+/** The module's tax on a route without a guard, per adapter, pair by pair. */
+export function moduleTaxes(runs: TaxRun[]): ModuleTax[] {
+  return runs
+    .filter((run) => run.floor.length > 0)
+    .map(({ adapter, floor, withModule }) => ({
+      adapter,
+      floorRps: median(floor.map((series) => series.requestsPerSecond)),
+      withModuleRps: median(withModule.map((series) => series.requestsPerSecond)),
+      ratio: spread(floor.map((series, pair) => withModule[pair].requestsPerSecond / series.requestsPerSecond)),
+    }));
 }

@@ -34,8 +34,12 @@ export interface SeriesResult {
 /** The part of autocannon's raw result (`skipAggregateResult`) read here. */
 interface RawRun {
   latencies: string;
-  duration: number;
+  /** Requests sent, those still in flight when the series stopped included. */
+  totalRequests: number;
+  start: Date;
+  finish: Date;
   non2xx: number;
+  /** Connection errors, timeouts among them. */
   errors: number;
   timeouts: number;
   '1xx': number;
@@ -63,6 +67,25 @@ export function mergedLatencyMs(series: SeriesResult[], percentile: number): num
   return merged.getValueAtPercentile(percentile);
 }
 
+const IDLE_POLL_MS = 20;
+const IDLE_WAIT_LIMIT_MS = 1000;
+
+/**
+ * The process's CPU time once it has stopped using any: two polls in a row without a new clock
+ * tick (10 ms of CPU). Bounded, so a busy app delays a series by at most a second.
+ */
+async function cpuOnceIdle(pid: number): Promise<number> {
+  let previous = processCpuMicros(pid);
+  let unchanged = 0;
+  for (let waited = 0; unchanged < 2 && waited < IDLE_WAIT_LIMIT_MS; waited += IDLE_POLL_MS) {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+    const now = processCpuMicros(pid);
+    unchanged = now === previous ? unchanged + 1 : 0;
+    previous = now;
+  }
+  return previous;
+}
+
 /** One autocannon series against one route, with the server's CPU and Redis's commands counted around it. */
 export async function runSeries(options: SeriesOptions): Promise<SeriesResult> {
   const noCommands = new Map<string, number>();
@@ -77,22 +100,27 @@ export async function runSeries(options: SeriesOptions): Promise<SeriesResult> {
     sampleInt: SAMPLE_MS,
     skipAggregateResult: true,
   })) as unknown as RawRun;
-  const cpuAfter = processCpuMicros(options.pid);
+  // autocannon drops the requests in flight when it stops, but the app still serves them: their
+  // work belongs to this series, not to the next one, so wait for the app to be idle.
+  const cpuAfter = await cpuOnceIdle(options.pid);
   const commandsAfter = options.redis ? await commandCalls(options.redis) : noCommands;
   const latencies = histogramOf(raw.latencies);
   const requests = raw['2xx'];
+  // CPU and commands are spent on every request sent, those dropped at the end included.
+  const served = Math.max(raw.totalRequests, requests);
+  const seconds = (raw.finish.getTime() - raw.start.getTime()) / 1000;
   return {
     requests,
-    failures: raw.non2xx + raw.errors + raw.timeouts,
+    failures: raw.non2xx + raw.errors,
     failureDetail: (['1xx', '3xx', '4xx', '5xx', 'errors', 'timeouts'] as const)
       .filter((name) => raw[name] > 0)
       .map((name) => `${name} ${raw[name]}`)
       .join(', '),
-    requestsPerSecond: requests / raw.duration,
+    requestsPerSecond: requests / seconds,
     p50Ms: latencies.getValueAtPercentile(50),
     p99Ms: latencies.getValueAtPercentile(99),
-    cpuMicrosPerRequest: requests > 0 ? (cpuAfter - cpuBefore) / requests : 0,
+    cpuMicrosPerRequest: served > 0 ? (cpuAfter - cpuBefore) / served : 0,
     latencies: raw.latencies,
-    redisCommandsPerRequest: commandsPerRequest(commandsBefore, commandsAfter, requests),
+    redisCommandsPerRequest: commandsPerRequest(commandsBefore, commandsAfter, served),
   };
 }
