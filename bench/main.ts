@@ -79,7 +79,8 @@ async function main(): Promise<number> {
       }
     }
     const routes = (one: LiveVariant): Array<'open' | 'guarded'> => (one.variant.credential ? ['open', 'guarded'] : ['open']);
-    const floorOf = (one: LiveVariant): LiveVariant | undefined => live.find((other) => other.variant.id === `${one.variant.adapter}-floor`);
+    const liveById = (id: string): LiveVariant | undefined => live.find((one) => one.variant.id === id);
+    const floorOf = (one: LiveVariant): LiveVariant | undefined => liveById(`${one.variant.adapter}-floor`);
     // Where a peer's unguarded slices come from: the floor's app when the variant asks for it.
     const unguardedOf = (one: LiveVariant): LiveVariant => (one.variant.unguardedBaseline === 'floor' ? floorOf(one) : undefined) ?? one;
     for (const one of live) {
@@ -98,8 +99,8 @@ async function main(): Promise<number> {
     // The module's tax: each adapter's floor and its session-mode Redis app, GET /open of both in
     // alternating slices too (in the variants' own pairs they are seconds apart).
     const taxed = ['express', 'fastify'].flatMap((adapter) => {
-      const floor = live.find((one) => one.variant.id === `${adapter}-floor`);
-      const withModule = live.find((one) => one.variant.id === `${adapter}-session-redis`);
+      const floor = liveById(`${adapter}-floor`);
+      const withModule = liveById(`${adapter}-session-redis`);
       return floor && withModule ? [{ run: { adapter, floor: [], withModule: [] } as TaxRun, floor, withModule }] : [];
     });
     for (let round = 0; round < settings.rounds; round++) {

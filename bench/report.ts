@@ -29,14 +29,15 @@ export interface Report {
   targets: TargetResult[];
 }
 
-const int = (value: number): string => Math.round(value).toLocaleString('en-US');
+export const int = (value: number): string => Math.round(value).toLocaleString('en-US');
 const two = (value: number): string => value.toFixed(2);
 const one = (value: number): string => value.toFixed(1);
 const signed = (value: number): string => `${value < 0 ? '−' : '+'}${int(Math.abs(value))}`;
 const percent = (share: number): string => `${one(share * 100)}%`;
-const spreadText = (value: Spread): string => `${two(value.median)} [${two(value.lowerQuartile)}–${two(value.upperQuartile)}]`;
+export const spreadText = (value: Spread): string => `${two(value.median)} [${two(value.lowerQuartile)}–${two(value.upperQuartile)}]`;
 
-function table(header: string[], rows: string[][]): string {
+/** A Markdown table. */
+export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import type { Adapter } from './servers/app-spec.js';
 import { REQUEST_PATH_ROUTES } from './servers/request-path-app.js';
 import { runSeries, type SeriesResult } from './measure/series.js';
+import { int, spreadText, table } from './report.js';
 import { startApp, type AppProcess } from './support/app-process.js';
 import { planCpuPinning, pinProcess } from './support/cpu-pinning.js';
 import { logIn, type Headers } from './support/credentials.js';
@@ -88,19 +89,18 @@ for (const adapter of ADAPTERS) {
   sections.push(
     `## ${adapter === 'express' ? 'Express' : 'Fastify'}`,
     '',
-    '| route | what it adds | req/s | ratio to /open, median [quartiles] | server CPU µs/req | added over /open | added by this step |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((row) =>
-      [
+    table(
+      ['route', 'what it adds', 'req/s', 'ratio to /open, median [quartiles]', 'server CPU µs/req', 'added over /open', 'added by this step'],
+      rows.map((row) => [
         `\`/${row.route}\``,
         STEP_TEXT[row.route],
-        Math.round(row.rps).toLocaleString('en-US'),
-        `${row.ratio.median.toFixed(2)} [${row.ratio.lowerQuartile.toFixed(2)}–${row.ratio.upperQuartile.toFixed(2)}]`,
+        int(row.rps),
+        spreadText(row.ratio),
         row.cpuMicros.toFixed(0),
         row.addedMicros.toFixed(1),
         row.route === 'open' ? '–' : row.stepMicros.toFixed(1),
-      ].join(' | '),
-    ).map((line) => `| ${line} |`),
+      ]),
+    ),
     '',
   );
 }
