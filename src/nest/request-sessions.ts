@@ -5,10 +5,16 @@ import { SessionAuthError } from '../core/errors.js';
 import { requestFacts, responseSink } from './http-adapter.js';
 import { httpPartsOf } from './transports/transport-context.js';
 
-const PENDING = Symbol('session-auth:pending-session');
-const RESOLVED = Symbol('session-auth:session');
+/** The one property the module adds to a request object: adding properties to Express's request is not free. */
+const OPENING = Symbol('session-auth:session');
 
-type RequestWithSession = Record<PropertyKey, unknown> & Parameters<typeof requestFacts>[0];
+/** A request's session while it opens and once it is open. */
+interface Opening {
+  pending: Promise<Session> | undefined;
+  session: Session | undefined;
+}
+
+type RequestWithSession = { [OPENING]?: Opening } & Parameters<typeof requestFacts>[0];
 
 /**
  * Opens each request's session at most once, whoever asks first (a guard or the interceptor),
@@ -25,29 +31,22 @@ export class RequestSessions {
       throw new SessionAuthError(`RequestSessions opens the sessions of HTTP requests and GraphQL operations, not of '${context.getType()}' contexts: on gateways use SocketSessions.`);
     }
     const request = http.getRequest<RequestWithSession>();
-    const pending = request[PENDING] as Promise<Session> | undefined;
-    if (pending) return pending;
-    const opened = this.manager.open(requestFacts(request), responseSink(http.getResponse())).then(
-      (session) => {
-        request[RESOLVED] = session;
-        return session;
-      },
+    const known = request[OPENING];
+    if (known?.pending) return known.pending;
+    const opening: Opening = known ?? (request[OPENING] = { pending: undefined, session: undefined });
+    opening.pending = this.manager.open(requestFacts(request), responseSink(http.getResponse())).then(
+      (session) => (opening.session = session),
       (error: unknown) => {
-        request[PENDING] = undefined;
+        // A store failure is not remembered: the next guard or interceptor of this request tries again.
+        opening.pending = undefined;
         throw error;
       },
     );
-    request[PENDING] = opened;
-    return opened;
-  }
-
-  /** The session if a guard already opened it. */
-  loaded(request: object): Promise<Session> | undefined {
-    return (request as RequestWithSession)[PENDING] as Promise<Session> | undefined;
+    return opening.pending;
   }
 
   /** The opened session, synchronously, for parameter decorators. */
   static current(request: object): Session | undefined {
-    return (request as RequestWithSession)[RESOLVED] as Session | undefined;
+    return (request as RequestWithSession)[OPENING]?.session;
   }
 }
