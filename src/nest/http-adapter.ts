@@ -91,36 +91,65 @@ const CREDENTIAL_VARY = CREDENTIAL_HEADERS.join(', ');
  * automatic ETag never matches and the answer is always the current one.
  */
 export function preventCredentialCaching(request: HttpRequestLike, response: unknown): void {
-  setResponseHeader(response, 'Cache-Control', 'no-store');
-  const current = getResponseHeader(response, 'Vary');
+  const headers = headersOf(response);
+  headers.set(response, 'Cache-Control', 'no-store');
+  const current = headers.get(response, 'Vary');
   // The usual case, on every guarded request: no Vary yet, so nothing to merge.
-  if (current === '') setResponseHeader(response, 'Vary', CREDENTIAL_VARY);
+  if (current === '') headers.set(response, 'Vary', CREDENTIAL_VARY);
   else {
     const listed = new Set(current.split(',').map((field) => field.trim().toLowerCase()));
     const missing = CREDENTIAL_HEADERS.filter((field) => !listed.has(field.toLowerCase()));
-    if (missing.length > 0 && !listed.has('*')) setResponseHeader(response, 'Vary', [current, ...missing].join(', '));
+    if (missing.length > 0 && !listed.has('*')) headers.set(response, 'Vary', [current, ...missing].join(', '));
   }
-  const { headers } = request;
-  if (headers['if-none-match'] !== undefined) delete headers['if-none-match'];
-  if (headers['if-modified-since'] !== undefined) delete headers['if-modified-since'];
-}
-
-function getResponseHeader(response: unknown, name: string): string {
-  const value = isFastifyReply(response) ? response.getHeader(name) : (response as ExpressResponseLike).getHeader(name);
-  return Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
+  const { headers: requestHeaders } = request;
+  if (requestHeaders['if-none-match'] !== undefined) delete requestHeaders['if-none-match'];
+  if (requestHeaders['if-modified-since'] !== undefined) delete requestHeaders['if-modified-since'];
 }
 
 export function setResponseHeader(response: unknown, name: string, value: string): void {
-  if (isFastifyReply(response)) response.header(name, value);
-  else (response as ExpressResponseLike).setHeader(name, value);
+  headersOf(response).set(response, name, value);
 }
 
 export function responseSink(response: unknown): ResponseSink {
-  // Fastify's reply.header appends to set-cookie; Express needs append() to keep earlier cookies.
-  const setCookie = isFastifyReply(response)
-    ? (serialized: string) => void response.header('set-cookie', serialized)
-    : (serialized: string) => void (response as ExpressResponseLike).append('Set-Cookie', serialized);
-  return { setCookie, preventCaching: () => setResponseHeader(response, 'Cache-Control', 'no-store') };
+  const headers = headersOf(response);
+  return {
+    setCookie: (serialized) => headers.appendCookie(response, serialized),
+    preventCaching: () => headers.set(response, 'Cache-Control', 'no-store'),
+  };
+}
+
+/** How to read and write a response's headers, for one kind of response. */
+interface ResponseHeaders<Response> {
+  get(response: Response, name: string): string;
+  set(response: Response, name: string, value: string): void;
+  /** Adds a Set-Cookie line, keeping those already set. */
+  appendCookie(response: Response, serialized: string): void;
+}
+
+const FASTIFY_HEADERS: ResponseHeaders<FastifyReplyLike> = {
+  get: (reply, name) => headerText(reply.getHeader(name)),
+  set: (reply, name, value) => void reply.header(name, value),
+  // reply.header appends to set-cookie.
+  appendCookie: (reply, serialized) => void reply.header('set-cookie', serialized),
+};
+
+const EXPRESS_HEADERS: ResponseHeaders<ExpressResponseLike> = {
+  get: (response, name) => headerText(response.getHeader(name)),
+  set: (response, name, value) => void response.setHeader(name, value),
+  // append() keeps the cookies set before.
+  appendCookie: (response, serialized) => void response.append('Set-Cookie', serialized),
+};
+
+/**
+ * Tells a Fastify reply from an Express response once per call rather than once per header: the
+ * check looks up `raw`, which an Express response lacks, so it walks the whole prototype chain.
+ */
+function headersOf(response: unknown): ResponseHeaders<unknown> {
+  return (isFastifyReply(response) ? FASTIFY_HEADERS : EXPRESS_HEADERS) as ResponseHeaders<unknown>;
+}
+
+function headerText(value: unknown): string {
+  return Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
 }
 
 function isFastifyReply(response: unknown): response is FastifyReplyLike {
