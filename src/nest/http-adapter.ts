@@ -66,13 +66,19 @@ class HttpRequestFacts implements RequestFacts {
   }
 
   get fetch(): FetchFacts {
+    if (this.#fetch !== undefined) return this.#fetch;
     const { headers, method } = this.#request;
-    return (this.#fetch ??= {
+    // The CSRF check reads these on every cookie request, and `https` only for an unsafe one
+    // that names its Origin: so it stays a getter (Express's req.protocol costs microseconds).
+    const https = (): boolean => this.https;
+    return (this.#fetch = {
       method: method ?? 'GET',
       secFetchSite: single(headers['sec-fetch-site']),
       origin: single(headers.origin),
       host: single(headers.host),
-      https: this.https,
+      get https() {
+        return https();
+      },
     });
   }
 }
