@@ -55,34 +55,29 @@ async function load(server: Server): Promise<void> {
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors`);
 }
 
-function listening(server: Server): Promise<Server> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+/** Listens on a free port, answers the load, closes. */
+async function underLoad(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await load(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-function closed(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function nodeHttp(samples: Samples): Promise<void> {
-  const server = await listening(
+function nodeHttp(samples: Samples): Promise<void> {
+  return underLoad(
     createServer((request, response) => {
       probe(request as unknown as RequestObject, samples);
       response.end('{"ok":true}');
     }),
   );
-  await load(server);
-  await closed(server);
 }
 
-async function express5(samples: Samples): Promise<void> {
+function express5(samples: Samples): Promise<void> {
   const app = express();
   app.get('/', (request, response) => {
     probe(request as unknown as RequestObject, samples);
     response.json({ ok: true });
   });
-  const server = await listening(createServer(app));
-  await load(server);
-  await closed(server);
+  return underLoad(createServer(app));
 }
 
 async function fastify(samples: Samples): Promise<void> {
