@@ -25,7 +25,7 @@ describe('requestFacts', () => {
     expect(protocolReads()).toBe(0);
     expect(facts.https).toBe(true);
     expect(facts.https).toBe(true);
-    expect(facts.fetch.https).toBe(true);
+    expect(facts.fetch?.https).toBe(true);
     expect(protocolReads()).toBe(1);
   });
 
