@@ -45,4 +45,14 @@ describe('requestFacts', () => {
     const overHttp = countingRequest('POST', { origin: 'https://app.example', host: 'app.example' }, 'http');
     expect(refusesCrossSite(CSRF, requestFacts(overHttp.request).fetch)).toBe(true);
   });
+
+  it("keeps the cross-site facts' https getter on a shared prototype, never one per request", () => {
+    // An object literal's getter is an accessor of its own per request, and what its closure
+    // reaches survived young-generation collections: every guarded request's objects were promoted.
+    const first = requestFacts(countingRequest('GET', { cookie: 'sid=x' }, 'https').request).fetch;
+    const second = requestFacts(countingRequest('GET', { cookie: 'sid=y' }, 'http').request).fetch;
+    expect(Object.getOwnPropertyDescriptor(first, 'https')).toBeUndefined();
+    expect(Object.getPrototypeOf(first)).toBe(Object.getPrototypeOf(second));
+    expect([first?.https, second?.https]).toEqual([true, false]);
+  });
 });

