@@ -37,6 +37,16 @@ describe.each(MATRIX)('signed requests (%s, %s nonces)', (adapter: AdapterName, 
     expect((await send(app, call, signedHeaders(call)).expect(200)).body).toEqual({ keyId: 'kid2' });
   });
 
+  it('marks its answers, accepted or refused, as no cache may keep them: they depend on the signature', async () => {
+    const call: SignedCall = { method: 'GET', target: '/m2m/status' };
+    const accepted = await send(app, call, signedHeaders(call)).expect(200);
+    const refused = await send(app, call, {}).expect(401);
+    for (const answer of [accepted, refused]) expect(answer.headers['cache-control']).toBe('no-store');
+    // Nor may a conditional request turn a signed answer into a 304.
+    const validators = { 'if-none-match': String(accepted.headers.etag ?? '*'), 'if-modified-since': new Date().toUTCString() };
+    await send(app, call, { ...signedHeaders(call), ...validators }).expect(200);
+  });
+
   it('refuses a replay of an accepted request inside the window', async () => {
     const headers = signedHeaders(ORDER);
     await send(app, ORDER, headers).expect(200);

@@ -3,7 +3,7 @@ import type { AuthEventListener } from '../../core/auth-events.js';
 import type { SignedRequestFacts } from '../../core/signed-requests/request-facts.js';
 import { InvalidSignedRequestError } from '../../core/signed-requests/signed-request-errors.js';
 import { SignedRequestVerifier } from '../../core/signed-requests/signed-request-verifier.js';
-import { requestFacts, setResponseHeader } from '../http-adapter.js';
+import { preventCredentialCaching, requestFacts, setResponseHeader } from '../http-adapter.js';
 import { AUTH_EVENTS } from '../session.constants.js';
 import { toHttpError } from '../http-errors.js';
 import { SIGNED_REQUEST_PROPERTY } from '../signed-requests/signed-request.constants.js';
@@ -46,6 +46,8 @@ export class SignedRequestGuard implements CanActivate {
   private async verify(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<RawRequest>();
+    // Whatever the answer, it depends on the signature: no cache may keep it.
+    preventCredentialCaching(request, http.getResponse());
     try {
       request[SIGNED_REQUEST_PROPERTY] = await this.verifier.verify(this.factsOf(request));
       return true;
