@@ -5,6 +5,7 @@ export { LoginThrottledError } from './core/login-throttle.js';
 export type { CsrfOptions, LoginThrottleOptions, LoginThrottleWindow } from './core/protection-options.js';
 export type { Duration } from './core/duration.js';
 export {
+  CrossSiteRequestError,
   InvalidSessionDataError,
   InvalidSessionError,
   SessionAuthError,

@@ -126,6 +126,21 @@ describe.each(ADAPTERS)('cross-site request refusal over %s', (adapter) => {
     expect(response.headers['set-cookie']).toBeUndefined();
   });
 
+  it('refuses a refresh by cookie from another page, same-site included, so no page can rotate or end the family', async () => {
+    const server = await createJwtApp({ adapter, store: { type: 'memory' }, jwt: { refreshTokenTransport: 'cookie' } });
+    apps.push(server);
+    const { response } = await tokenLogin(server);
+    const refreshCookie = String(response.headers['set-cookie']).match(/rt=[^;]+/)?.[0];
+    expect(refreshCookie).toBeDefined();
+    // SameSite=Strict lets a sibling subdomain's request carry the cookie: two at once would end the family as a reuse.
+    const forged = () => http(server).post('/auth/refresh').set('Cookie', refreshCookie!).set('Sec-Fetch-Site', 'same-site');
+    const answers = await Promise.all([forged(), forged(), http(server).post('/auth/refresh').set('Cookie', refreshCookie!).set('Origin', 'https://evil.example')]);
+    expect(answers.map((answer) => answer.status)).toEqual([403, 403, 403]);
+    expect(answers.every((answer) => answer.headers['set-cookie'] === undefined)).toBe(true);
+    // The family is untouched: the app's own page still refreshes with the same cookie.
+    await http(server).post('/auth/refresh').set('Cookie', refreshCookie!).set('Sec-Fetch-Site', 'same-origin').expect(200);
+  });
+
   it('does not apply to bearer tokens, which browsers never attach on their own', async () => {
     const server = await createJwtApp({ adapter, store: { type: 'memory' } });
     apps.push(server);

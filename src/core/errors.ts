@@ -40,6 +40,16 @@ export type InvalidSessionReason =
   | 'refresh-reused';
 
 /**
+ * A request that acts through a cookie came from another site (same-site included, per Fetch
+ * Metadata or Origin) where only the app's own pages may send it: answered with 403.
+ */
+export class CrossSiteRequestError extends SessionAuthError {
+  constructor() {
+    super('Cross-site request refused.');
+  }
+}
+
+/**
  * The session store could not answer in time (network, Redis down, timeout). Requests that
  * need a session get 503 with Retry-After; the store recovers on its own when it returns.
  */

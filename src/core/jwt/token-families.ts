@@ -1,5 +1,6 @@
 import type { AuthEventListener } from '../auth-events.js';
-import { InvalidSessionError } from '../errors.js';
+import { refusesCrossSite } from '../cross-site.js';
+import { CrossSiteRequestError, InvalidSessionError } from '../errors.js';
 import { Session } from '../session.js';
 import type { RequestFacts, ResponseSink, SessionCookie } from '../session-cookie.js';
 import type { ResolvedSessionOptions } from '../session-options.js';
@@ -91,6 +92,13 @@ export class TokenFamilies {
    * grace window, the token consumed last is answered with its successor again for a while.
    */
   async refresh(request: RequestFacts, response: ResponseSink, bodyToken: unknown): Promise<TokenPair> {
+    // A browser attaches the refresh cookie to requests other pages make too (SameSite=Strict
+    // still lets a sibling subdomain's through): a forged refresh rotates the family, two at once
+    // end it as a reuse. So, as for logout, only the app's own pages may refresh by cookie.
+    if (this.refreshCookie && refusesCrossSite(this.options.csrf, request.fetch)) {
+      this.emit({ type: 'csrf.rejected', reason: 'cross-site', userId: null, sessionId: null, ip: request.ip ?? null });
+      throw new CrossSiteRequestError();
+    }
     const presented = parseRefreshToken(this.presentedToken(request, bodyToken));
     const { ref } = presented;
     const now = this.clock();
