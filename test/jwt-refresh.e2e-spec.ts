@@ -132,6 +132,19 @@ describe.each(MATRIX)('token refresh over %s with the %s store', (adapter: Adapt
       expect(await refreshStatus(app, refreshToken)).toBe(200);
     });
 
+    it.each([
+      ['the last', 42],
+      ['the 20th', 19],
+    ])('refuses a refresh token with %s character of its session part changed (row 1), past what a Redis key names', async (_label, index) => {
+      const { refreshToken } = await tokenLogin(app, 'alice');
+      const [tag, sessionDigest, secret] = refreshToken.split('.');
+      const changed = sessionDigest[index] === 'A' ? 'B' : 'A';
+      const forged = `${tag}.${sessionDigest.slice(0, index)}${changed}${sessionDigest.slice(index + 1)}.${secret}`;
+      expect(forged).not.toBe(refreshToken);
+      expect(await refreshStatus(app, forged)).toBe(401);
+      expect(await refreshStatus(app, refreshToken)).toBe(200);
+    });
+
     it('rotates on every use: each refresh answers a new working pair, and every consumed token is single-use (row 15)', async () => {
       const login = await tokenLogin(app, 'alice');
       const seen = new Set([login.accessToken, login.refreshToken]);

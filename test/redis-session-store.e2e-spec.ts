@@ -252,9 +252,9 @@ describe('RedisSessionStore', () => {
       }
       // What is there is the digest: the current one in the session, consumed ones for reuse detection.
       const hash = await inspector.hgetall(`${keyPrefix}{${ref.tag}}:s:${ref.digest.slice(0, KEY_DIGEST_LENGTH)}`);
-      expect(hash.rt).toBe(sha256(secrets[6]));
+      expect(hash.rt).toBe(sha256(minted[6].token));
       expect(hash.rt).toBe(replaced.state.digest);
-      for (const secret of secrets.slice(0, 5)) expect(hash.rc).toContain(sha256(secret));
+      for (const { token } of minted.slice(0, 5)) expect(hash.rc).toContain(sha256(token));
     });
 
     it('keeps the consumed-digest field bounded: after 50 rotations it holds exactly the last 20 whole digests', async () => {

@@ -64,12 +64,16 @@ describe('refresh tokens', () => {
     expect(secrets.size).toBe(200);
   });
 
-  it('are stored as the SHA-256 digest of the secret only', () => {
+  it('are stored as the SHA-256 digest of the whole token, so a changed session part does not match', () => {
     const ref = sampleRef();
     const { token, state } = issuer.mintRefreshToken(ref, START + 30 * 86_400_000);
     const secret = token.split('.')[2];
     expect(Object.keys(state).sort()).toEqual(['digest', 'expiresAt']);
-    expect(state.digest).toBe(sha256(secret));
+    expect(state.digest).toBe(sha256(token));
+    expect(parseRefreshToken(token).digest).toBe(state.digest);
+    const [tag, digest] = token.split('.');
+    const last = digest.at(-1) === 'A' ? 'B' : 'A';
+    expect(parseRefreshToken(`${tag}.${digest.slice(0, -1)}${last}.${secret}`).digest).not.toBe(state.digest);
     const stored = JSON.stringify(state);
     expect(stored).not.toContain(secret);
     expect(stored).not.toContain(token);

@@ -43,10 +43,10 @@ export class TokenIssuer {
   }
 
   mintRefreshToken(ref: SessionRef, absoluteExpiresAt: number): MintedRefreshToken {
-    const secret = randomToken();
+    const token = `${ref.tag}.${ref.digest}.${randomToken()}`;
     return {
-      token: `${ref.tag}.${ref.digest}.${secret}`,
-      state: { digest: sha256(secret), expiresAt: Math.min(this.clock() + this.options.refreshTokenTtlMs, absoluteExpiresAt) },
+      token,
+      state: { digest: refreshDigest(token), expiresAt: Math.min(this.clock() + this.options.refreshTokenTtlMs, absoluteExpiresAt) },
     };
   }
 
@@ -66,16 +66,26 @@ export function refOfSid(sid: string): SessionRef {
   return { tag: match[1], digest: match[2] };
 }
 
-/** A presented refresh token: its session, its secret (kept in memory only) and the secret's digest. */
+/** A presented refresh token: its session, its secret (kept in memory only) and the digest the store compares (refreshDigest). */
 export interface PresentedRefreshToken {
   ref: SessionRef;
   secret: string;
   digest: string;
 }
 
-/** The session and the presented secret with its digest; malformed text (an access token, say) is rejected. */
+/** The session, the presented secret and the token's digest; malformed text (an access token, say) is rejected. */
 export function parseRefreshToken(value: unknown): PresentedRefreshToken {
   const match = typeof value === 'string' ? REFRESH_TOKEN.exec(value) : null;
   if (!match) throw new InvalidSessionError('malformed');
-  return { ref: { tag: match[1], digest: match[2] }, secret: match[3], digest: sha256(match[3]) };
+  return { ref: { tag: match[1], digest: match[2] }, secret: match[3], digest: refreshDigest(value as string) };
+}
+
+/**
+ * What the store keeps of a refresh token: the SHA-256 of the whole token, so every character
+ * counts. Over the secret alone, the session part could change unseen wherever a store names a
+ * session by a prefix of its digest (Redis keys carry 8 characters): SECURITY.md's one changed
+ * character must answer 401.
+ */
+function refreshDigest(token: string): string {
+  return sha256(token);
 }
