@@ -64,6 +64,17 @@ describe.each(ADAPTERS)('security events over %s', (adapter) => {
     expectNoSecrets(text, secretsOf([first.cookie, second.cookie, String(promoted.headers['set-cookie'])]));
   });
 
+  it('emits refresh.reused when a logout presents a refresh token the family already consumed (jwt mode)', async () => {
+    const events: AuthEvent[] = [];
+    const server = await createJwtApp({ adapter, store: { type: 'memory' }, session: { onAuthEvent: (event) => events.push(event) } });
+    apps.push(server);
+    const tokens = await tokenLogin(server);
+    await http(server).post('/auth/refresh').send({ refreshToken: tokens.refreshToken }).expect(200);
+    await http(server).post('/auth/logout').send({ refreshToken: tokens.refreshToken }).expect(204);
+
+    expect(events.map((event) => event.type)).toEqual(['login.succeeded', 'refresh.reused', 'logout']);
+  });
+
   it('emits refresh-reuse and revoke-all events without tokens (jwt mode)', async () => {
     const events: AuthEvent[] = [];
     const server = await createJwtApp({ adapter, store: { type: 'memory' }, session: { onAuthEvent: (event) => events.push(event) } });

@@ -90,6 +90,18 @@ describe.each(MATRIX)('logout by refresh token over %s with the %s store', (adap
     expect(await refreshStatus(app, refreshToken)).toBe(200);
   });
 
+  it('ends the family with a refresh token it already consumed: whoever refreshed with it (a thief) is logged out too', async () => {
+    const victim = await tokenLogin(app, 'alice');
+    const { ref } = sidOf(victim.accessToken);
+    const stolen = await http(app).post('/auth/refresh').send({ refreshToken: victim.refreshToken }).expect(200);
+
+    expect((await http(app).post('/auth/logout').send({ refreshToken: victim.refreshToken })).status).toBe(204);
+
+    expect(await observe(ref)).toEqual({ lastSeenAt: undefined, pttl: store === 'redis' ? -2 : null });
+    expect(await refreshStatus(app, stolen.body.refreshToken)).toBe(401);
+    expect(await bearerStatus(app, stolen.body.accessToken)).toBe(401);
+  });
+
   it('ends the family with its current refresh token: access and refresh tokens refused, the session gone from the store', async () => {
     const { accessToken, refreshToken } = await tokenLogin(app, 'alice');
     const { ref } = sidOf(accessToken);

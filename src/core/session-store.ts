@@ -176,10 +176,12 @@ export interface SessionStore {
 
   /**
    * Ends a token family by its refresh token (logout without a live access token): destroys the
-   * session and its index entry when `presentedDigest` is its current refresh token, comparing
-   * and destroying in one atomic step. Never slides the expiry nor changes `lastSeenAt`, so a
-   * forged token cannot keep a session alive. The record as it was, or null (missing session,
-   * or not its current token).
+   * session and its index entry when `presentedDigest` is its current refresh token or one it
+   * already consumed (someone else refreshed with it: a logout must end the family they hold
+   * too), comparing and destroying in one atomic step. Never slides the expiry nor changes
+   * `lastSeenAt`, so a forged token cannot keep a session alive. The record as it was (its
+   * `refresh` tells a consumed token from the current one), or null (missing session, or a
+   * token it never had).
    */
   destroyByRefreshToken(ref: SessionRef, presentedDigest: string): Promise<SessionRecord | null>;
 

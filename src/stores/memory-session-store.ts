@@ -114,7 +114,9 @@ export class MemorySessionStore implements ClosableSessionStore, SessionLocks {
     const key = keyOf(ref);
     const entry = this.live(key, Date.now());
     const current = entry?.record.refresh?.digest;
-    if (!entry || current === undefined || !sameDigest(current, presentedDigest)) return null;
+    if (!entry || current === undefined) return null;
+    const consumed = entry.consumedRefresh.some((digest) => sameDigest(digest, presentedDigest));
+    if (!sameDigest(current, presentedDigest) && !consumed) return null;
     this.remove(key);
     return copy(entry.record);
   }

@@ -1222,7 +1222,21 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         expect(await store.destroyByRefreshToken(ref, refresh.digest)).toBeNull();
       });
 
-      it('with a forged or a consumed digest returns null and leaves the session, its lastSeenAt and its expiry as they were', async () => {
+      it('with a digest it consumed (someone else refreshed with it) destroys the session too, and returns the record with its current refresh state', async () => {
+        const userId = uniqueUserId();
+        const first = refreshState();
+        const { ref } = await createUserSession(userId, { refresh: first });
+        const second = refreshState();
+        expect((await store.rotateRefreshToken(ref, first.digest, second, refreshTouch())).outcome).toBe('rotated');
+
+        expect((await store.destroyByRefreshToken(ref, first.digest))?.refresh).toEqual(second);
+
+        expect(await store.read(ref, peek())).toBeNull();
+        expect(await store.listByUser(ownerOf(userId))).toEqual([]);
+        expect(await store.rotateRefreshToken(ref, second.digest, refreshState(), refreshTouch())).toEqual({ outcome: 'invalid' });
+      });
+
+      it('with a forged or an empty digest returns null and leaves the session, its lastSeenAt and its expiry as they were', async () => {
         const userId = uniqueUserId();
         const first = refreshState();
         const lastSeenAt = Date.now() - 60_000;
@@ -1232,7 +1246,7 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         const afterRotation = await store.read(ref, peek());
 
         await sleep(200);
-        for (const digest of [refreshState().digest, first.digest, '']) {
+        for (const digest of [refreshState().digest, '']) {
           expect(await store.destroyByRefreshToken(ref, digest)).toBeNull();
         }
 

@@ -118,7 +118,8 @@ export class TokenFamilies {
 
   /**
    * Ends the family of the refresh token the request presents (from the refresh cookie with that
-   * transport, else `bodyToken`) when it is the family's current one; anything else is ignored.
+   * transport, else `bodyToken`) when it is the family's current one or one it consumed (then
+   * someone else refreshed with it: `refresh.reused`, and their tokens die too); anything else is ignored.
    * The store compares and destroys in one step and never reads (so never slides) the session:
    * a forged token naming a real `sid` must not keep that session alive. The ended session, or null.
    */
@@ -130,7 +131,9 @@ export class TokenFamilies {
       if (error instanceof InvalidSessionError) return null;
       throw error;
     }
-    return this.store.destroyByRefreshToken(parsed.ref, parsed.digest);
+    const ended = await this.store.destroyByRefreshToken(parsed.ref, parsed.digest);
+    if (ended && ended.refresh?.digest !== parsed.digest) this.emit({ type: 'refresh.reused', ip: request.ip ?? null });
+    return ended;
   }
 
   mint(ref: SessionRef, absoluteExpiresAt: number): MintedRefreshToken {

@@ -47,7 +47,8 @@ FOR UPDATE`;
     // $1 digest, $2 tag, $3 presented, $4 now. Compares and destroys in one step, never sliding anything.
     this.destroyByToken = `
 DELETE FROM ${t}
-WHERE digest = $1 AND tag = $2 AND refresh_digest = $3 AND expires_at > $4::bigint AND absolute_expires_at > $4::bigint
+WHERE digest = $1 AND tag = $2 AND (refresh_digest = $3 OR $3 = ANY(consumed_refresh))
+  AND expires_at > $4::bigint AND absolute_expires_at > $4::bigint
 RETURNING ${RECORD_COLUMNS}`;
   }
 
