@@ -109,14 +109,36 @@ describe.each(MATRIX)('login throttling over %s with the %s store', (adapter: Ad
     expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
   });
 
-  it('forgets an account’s failures after a successful login', async () => {
+  it('gives back the point a successful login took, and only that: the failures before it stay counted', async () => {
     const server = await app({ perAccount: { attempts: 3, window: '30s' } });
     await attempt(server, 'alice', 'wrong');
     await attempt(server, 'alice', 'wrong');
-    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
+    for (let login = 0; login < 3; login++) expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
     expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);
-    expect((await attempt(server, 'alice', 'wrong')).status).toBe(401);
-    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(200);
+    expect((await attempt(server, 'alice', 'alice-password')).status).toBe(429);
+  });
+
+  it("never lets another account whose name normalises the same reset the lockout: the owner of 'Alice' cannot keep guessing 'alice'", async () => {
+    // A case-sensitive lookup, as many apps do: 'Alice' is another account that shares alice's counters.
+    const ownAccount = { username: 'Alice', password: 'attacker-own-password' };
+    const server = await createTestApp({
+      adapter,
+      trustProxy: true,
+      session: {
+        store: storeOption(kind, redis.url, uniqueKeyPrefix('throttle')),
+        loginThrottle: { perAccountAndIp: { attempts: 3, window: '15m' }, perAccount: { attempts: 5, window: '15m' }, perIp: { attempts: 1000, window: '15m' } },
+        validateUser: async (username, password) =>
+          username === ownAccount.username ? (password === ownAccount.password ? { id: 'u-attacker' } : null) : validateTestUser(username, password),
+      },
+    });
+    apps.push(server);
+    let guessesChecked = 0;
+    for (let address = 1; address <= 4; address++) {
+      for (let guess = 0; guess < 3; guess++) if ((await attempt(server, 'alice', `wrong-${guess}`, `10.0.0.${address}`)).status === 401) guessesChecked++;
+      // 200 while the shared account counter lasts, then 429 like every spelling of it.
+      expect([200, 429]).toContain((await attempt(server, ownAccount.username, ownAccount.password, '10.9.9.9')).status);
+    }
+    expect(guessesChecked).toBe(5);
   });
 
   it('throttles one address across many usernames, and leaves other addresses alone', async () => {

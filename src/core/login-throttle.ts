@@ -25,7 +25,8 @@ export interface LoginLimiters {
 /**
  * Login throttling (ASVS 6.3.1, OWASP Authentication cheat sheet) with rate-limiter-flexible.
  * An attempt takes a point from the counters before the password is checked, so a flood
- * never reaches the password hash; a successful login gives them back. The low limit is per
+ * never reaches the password hash; a successful login gives back the points it took, and only
+ * those. The low limit is per
  * account *and* address: a guesser locks only their own address out of the account, not the
  * real user elsewhere. The account-wide ceiling is much higher; only a guesser with many
  * addresses reaches it, and then for one window. Counters live in the session store's Redis
@@ -55,16 +56,16 @@ export class LoginThrottle {
     }
   }
 
-  /** A successful login: the account's failures are forgotten and the address gets its point back. */
+  /**
+   * A successful login gives back the point its attempt took from each counter; the failures
+   * before it stay counted for their window. Forgetting them would let a success reset counters
+   * that another account shares: keys are normalised names, so in an app whose usernames are
+   * case-sensitive the owner of `Alice` could wipe the lockout of `alice` with their own login,
+   * between every few guesses.
+   */
   async succeeded(username: string, ip: string | undefined): Promise<void> {
     const keys = keysOf(username, ip);
-    await this.bounded(
-      Promise.all([
-        this.limiters.accountAndIp.delete(keys.accountAndIp),
-        this.limiters.account.delete(keys.account),
-        this.limiters.ip.reward(keys.ip, 1),
-      ]),
-    );
+    await this.bounded(Promise.all(ATTEMPT_ORDER.map((counter) => this.limiters[counter].reward(keys[counter], 1))));
   }
 
   /** Like every store operation: bounded in time, failures reported as SessionStoreUnavailableError. */
