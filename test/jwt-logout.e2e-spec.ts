@@ -11,10 +11,10 @@ import { Redis } from 'ioredis';
 import { SessionStore } from '../src/index.js';
 import type { SessionRef } from '../src/core/session-token.js';
 import { BrowserCookies } from './support/browser-cookies.js';
-import { http, MATRIX, meStatus, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
+import { http, MATRIX, meStatus, sessionSetCookie, sleep, storeOption, uniqueKeyPrefix, type StoreKind } from './support/http-helpers.js';
 import { bearerStatus, createJwtApp, decodeJwt, refreshStatus, tokenLogin } from './support/jwt-helpers.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
-import type { AdapterName } from './support/test-app.js';
+import { ADAPTERS, type AdapterName } from './support/test-app.js';
 import { KEY_DIGEST_LENGTH } from '../src/stores/redis/redis-keys.js';
 
 let redis: RedisServerHandle;
@@ -111,6 +111,24 @@ describe.each(MATRIX)('logout by refresh token over %s with the %s store', (adap
     expect(await observe(ref)).toEqual({ lastSeenAt: undefined, pttl: store === 'redis' ? -2 : null });
     expect(await bearerStatus(app, accessToken)).toBe(401);
     expect(await refreshStatus(app, refreshToken)).toBe(401);
+  });
+});
+
+describe.each(ADAPTERS)('logout in hybrid mode over %s', (adapter: AdapterName) => {
+  it('ends the family its refresh token names even when an anonymous session cookie comes along (the login cookie idled out)', async () => {
+    const app = await createJwtApp({ adapter, store: { type: 'memory' }, mode: 'hybrid' });
+    try {
+      const { refreshToken } = await tokenLogin(app, 'alice');
+      const anonymous = sessionSetCookie(await http(app).put('/probe/anonymous/cart').send({ value: ['book'] }).expect(200));
+      const cookie = `${anonymous.name}=${anonymous.value}`;
+
+      await http(app).post('/auth/logout').set('Cookie', cookie).send({ refreshToken }).expect(204);
+
+      expect(await refreshStatus(app, refreshToken)).toBe(401);
+      expect(await meStatus(app, cookie)).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });
 

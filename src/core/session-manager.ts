@@ -207,8 +207,9 @@ export class SessionManager {
 
   /**
    * Destroys the session server-side, its tokens with it, and clears its cookies. A client whose
-   * access token has expired names its token family with its current refresh token instead: the
-   * refresh cookie with that transport (its path covers logout), else `refreshToken` from the body.
+   * access token has expired names its token family with its refresh token: the refresh cookie
+   * with that transport (its path covers logout), else `refreshToken` from the body; a family a
+   * refresh token names ends even when a cookie opened another session.
    */
   async logout(session: Session, refreshToken?: unknown): Promise<void> {
     const user = session.authenticatedUser;
@@ -218,7 +219,10 @@ export class SessionManager {
       await this.store.destroy(session.ref);
       this.emit({ type: 'logout', userId, sessionId, ip: session.request.ip ?? null });
     }
-    else if (this.families) {
+    // A refresh token presented (in the body, or the refresh cookie) may name another family than
+    // the session the cookie opened: in hybrid mode the login's cookie idles out and an anonymous
+    // one comes along. That family ends too; for the session just destroyed nothing is left to find.
+    if (this.families) {
       const ended = await this.families.revoke(session.request, refreshToken);
       if (ended) this.emit({ type: 'logout', userId: ended.userId, sessionId: ended.handle, ip: session.request.ip ?? null });
     }
