@@ -215,6 +215,21 @@ describe.each(MATRIX)('JWT and hybrid flows over %s with the %s store', (adapter
       expect(await bearerStatus(app, body.accessToken, '/probe/admin')).toBe(200);
       expect((await http(app).get('/probe/admin').set('Cookie', newCookie)).status).toBe(200);
     });
+
+    it("rotates on a privilege change made with the bearer token: a browser that sent this session's cookie along gets the new cookie, a client without it gets none", async () => {
+      const { response, accessToken } = await tokenLogin(app, 'alice');
+      const cookie = sessionCookieFrom(response);
+
+      const promoted = await http(app).post('/probe/promote').set('Authorization', `Bearer ${accessToken}`).set('Cookie', cookie).expect(201);
+      const newCookie = sessionCookieFrom(promoted);
+      expect(newCookie).not.toBe(cookie);
+      expect((await http(app).get('/probe/any').set('Cookie', cookie)).status).toBe(401);
+      expect((await http(app).get('/probe/admin').set('Cookie', newCookie)).status).toBe(200);
+
+      const other = await tokenLogin(app, 'alice');
+      const bearerOnly = await http(app).post('/probe/promote').set('Authorization', `Bearer ${other.accessToken}`).expect(201);
+      expect(bearerOnly.headers['set-cookie']).toBeUndefined();
+    });
   });
 
   describe('revocation of access tokens', () => {

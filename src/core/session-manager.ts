@@ -177,7 +177,9 @@ export class SessionManager {
     if (user !== undefined || refresh) {
       await this.store.update(next, { ...(user !== undefined && { user: updated.user! }), ...(refresh && { refresh: refresh.state }) });
     }
-    const cookie = session.via !== 'bearer' && this.usesCookie;
+    // A bearer request renews the cookie too when it carries this session's cookie (hybrid mode,
+    // a browser using both): the rename has just killed the cookie's old ID.
+    const cookie = this.usesCookie && (session.via !== 'bearer' || this.carriesCookieOf(session.request, ref));
     session.adopt(next, updated, { token: cookie ? token : null, via: session.via, keepChanges: true });
     this.emit({ type: 'session.rotated', userId: record.userId, sessionId: record.handle });
     if (cookie) this.issueCookie(session);
@@ -259,6 +261,19 @@ export class SessionManager {
 
   revokeAllSessions(userId: string, options: { exceptHandle?: string } = {}): Promise<number> {
     return this.users.revokeAll(userId, options);
+  }
+
+  /** Whether the request carries a valid session cookie naming `ref`. */
+  private carriesCookieOf(request: RequestFacts, ref: SessionRef): boolean {
+    const lookup = this.cookie.read(request);
+    if (lookup.kind !== 'present') return false;
+    try {
+      const named = this.cookies.verify(lookup.value).ref;
+      return named.tag === ref.tag && named.digest === ref.digest;
+    } catch (error) {
+      if (error instanceof InvalidSessionError) return false;
+      throw error;
+    }
   }
 
   private async openCookie(session: Session, value: string): Promise<void> {
