@@ -5,12 +5,13 @@
  * refuse, slides are written behind, and a broken or lagging invalidation channel flushes the
  * cache until it is back.
  */
+import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { SessionConfigurationError } from '../src/core/errors.js';
 import { newSessionToken, randomToken, refOf, type SessionRef } from '../src/core/session-token.js';
 import type { SessionRecord, TouchPolicy } from '../src/core/session-store.js';
 import type { NearCacheOptions } from '../src/core/store-options.js';
-import { RedisSessionStore } from '../src/stores/redis/redis-session-store.js';
+import { RedisSessionStore, type RedisSessionStoreOptions } from '../src/stores/redis/redis-session-store.js';
 import { startRedisServer, type RedisServerHandle } from './support/redis-server.js';
 import { describeSessionStoreContract, makeRecord, peek, uniqueUserId } from './support/session-store-contract.js';
 import { ownerOf, slotTagOf } from './support/user-refs.js';
@@ -37,6 +38,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  jest.restoreAllMocks();
   await inspector.client('UNPAUSE');
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
@@ -57,9 +59,9 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
 }
 
 /** `count` store instances on one prefix, as app instances of one deployment, each with its cache serving. */
-async function instances(count: number, nearCache: NearCacheOptions = FAST_CHANNEL): Promise<RedisSessionStore[]> {
+async function instances(count: number, nearCache: NearCacheOptions = FAST_CHANNEL, options: Partial<RedisSessionStoreOptions> = {}): Promise<RedisSessionStore[]> {
   const keyPrefix = `nc-${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}:`;
-  const made = Array.from({ length: count }, () => new RedisSessionStore({ url: server.url, keyPrefix, nearCache }));
+  const made = Array.from({ length: count }, () => new RedisSessionStore({ url: server.url, keyPrefix, nearCache, ...options }));
   stores.push(...made);
   await Promise.all(made.map((store) => waitFor('near cache serving', () => store.nearCacheStats()!.serving)));
   return made;
@@ -83,6 +85,18 @@ async function expectServedFromMemory(store: RedisSessionStore, ref: SessionRef,
   expect(store.nearCacheStats()!.hits).toBe(hits + 1);
   expect(record).not.toBeNull();
   return record!;
+}
+
+const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+
+/** The session's key in Redis, found by its slot tag. */
+async function keyOf(ref: SessionRef): Promise<string> {
+  return (await inspector.keys(`*{${ref.tag}}:s:*`))[0];
+}
+
+/** Last seen as Redis stores it: relative to the creation time `c`, left out while 0. */
+async function lastSeenInRedis(key: string): Promise<number> {
+  return (await inspector.hmget(key, 'c', 's')).reduce((sum, value) => sum + Number(value ?? 0), 0);
 }
 
 /** How long until every reader stops finding the session; printed per reader. */
@@ -180,10 +194,11 @@ describe('near cache across instances', () => {
     const lastSeenOf = async (key: string) => (await inspector.hmget(key, 'c', 's')).reduce((sum, value) => sum + Number(value), 0);
     await waitFor('slides written', async () => (await Promise.all(keys.map(lastSeenOf))).every((lastSeen) => lastSeen === slid));
     for (const key of keys) {
-      // Slid from 5 s to the idle timeout (an hour), cut at the absolute deadline.
+      // Slid from 5 s to the idle timeout (an hour), cut at the absolute deadline; counted from the
+      // flush, so the pipeline's way to Redis (a millisecond or two) comes on top.
       const ttl = await inspector.pttl(key);
       expect(ttl).toBeGreaterThan(5_000);
-      expect(Date.now() + ttl).toBeLessThanOrEqual(deadline);
+      expect(Date.now() + ttl).toBeLessThanOrEqual(deadline + 20);
     }
   });
 });
@@ -246,6 +261,139 @@ describe('near cache fails closed', () => {
 
     await waitFor('b serving again', () => b.nearCacheStats()!.serving);
     await expectServedFromMemory(b, ref);
+  });
+
+  it('stops serving when heartbeats lag past maxLagMs, also when the wall clock steps back meanwhile', async () => {
+    const [store] = await instances(1);
+    await cachedSession(store, [store]);
+    // Heartbeats wait from now on; one sent before the clock steps is outstanding.
+    await inspector.client('PAUSE', '10000', 'WRITE');
+    await new Promise((resolve) => setTimeout(resolve, 2 * FAST_CHANNEL.heartbeatIntervalMs!));
+    const wallClock = Date.now.bind(Date);
+    // An NTP step or a VM restore: judged on the wall clock, the stall would look a minute younger than it is.
+    jest.spyOn(Date, 'now').mockImplementation(() => wallClock() - 60_000);
+
+    const lagged = await waitFor('stops serving', () => !store.nearCacheStats()!.serving);
+    expect(lagged).toBeLessThan(FAST_CHANNEL.maxLagMs! + 1_000);
+  });
+
+  it('on a Redis that refuses client tracking, warns once naming store.nearCache, reads from Redis, and does not reconnect in a loop', async () => {
+    await inspector.acl('SETUSER', 'nc-no-tracking', 'on', '>nc-no-tracking-pw', '~*', '&*', '+@all', '-client|tracking');
+    const connectionsSoFar = async () => Number(/total_connections_received:(\d+)/.exec(await inspector.info('stats'))![1]);
+    // The store's default onWarning: process warnings.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const refusals = () => warn.mock.calls.filter(([message]) => String(message).includes('store.nearCache'));
+    const before = await connectionsSoFar();
+    const url = server.url.replace('redis://', 'redis://nc-no-tracking:nc-no-tracking-pw@');
+    const store = new RedisSessionStore({ url, keyPrefix: `nc-${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}:`, nearCache: FAST_CHANNEL });
+    stores.push(store);
+
+    await waitFor('refusal reported', () => refusals().length > 0);
+    const userId = uniqueUserId();
+    const ref = refOf(newSessionToken(slotTagOf(userId)));
+    await store.create(ref, makeRecord(userId), HOUR);
+    for (let i = 0; i < 2; i++) expect(await store.read(ref, peek())).not.toBeNull();
+    expect(store.nearCacheStats()).toMatchObject({ serving: false, hits: 0, misses: 2 });
+    // A second in which a reconnect loop would open dozens: the store's client and its two duplicates, once each.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await connectionsSoFar()) - before).toBeLessThanOrEqual(3);
+    expect(refusals()).toHaveLength(1);
+  });
+});
+
+describe('near cache slides written behind', () => {
+  /** A session of a new user with `idleTimeoutMs` left in Redis, read once by `store` so it holds it in memory. */
+  async function idleSession(store: RedisSessionStore, idleTimeoutMs: number, overrides: Partial<SessionRecord> = {}) {
+    const userId = uniqueUserId();
+    const ref = refOf(newSessionToken(slotTagOf(userId)));
+    const record = makeRecord(userId, overrides);
+    await store.create(ref, record, idleTimeoutMs);
+    expect(await store.read(ref, peek())).not.toBeNull();
+    return { ref, record };
+  }
+
+  /** One read; whether it was served from memory. */
+  async function readFromMemory(store: RedisSessionStore, ref: SessionRef, touch: TouchPolicy): Promise<boolean> {
+    const hits = store.nearCacheStats()!.hits;
+    expect(await store.read(ref, touch)).not.toBeNull();
+    return store.nearCacheStats()!.hits > hits;
+  }
+
+  it('a request served from memory that then writes session data still slides the session', async () => {
+    // A slide written behind reaches Redis within writeBehindMs + operationTimeoutMs: 400 ms here.
+    const [store] = await instances(1, { ...FAST_CHANNEL, writeBehindMs: 200 }, { operationTimeoutMs: 200 });
+    const idle = 3_000;
+    const touch = () => ({ now: Date.now(), idleTimeoutMs: idle, touchIntervalMs: 300 });
+    const { ref, record } = await idleSession(store, idle);
+
+    // One request a second in: its read is served from memory (the slide written behind), then it commits a data key.
+    await sleepUntil(record.lastSeenAt + 1_000);
+    expect(await readFromMemory(store, ref, touch())).toBe(true);
+    expect(await store.update(ref, { data: { cart: '["sku-1"]' } })).toBe(true);
+
+    // Half a second past the idle expiry the session had before that request, half a second before the one it has since.
+    await sleepUntil(record.lastSeenAt + idle + 500);
+    expect(await store.read(ref, touch())).not.toBeNull();
+  });
+
+  it('a slide that cannot reach Redis is served from memory for less than touchInterval, then the reads go to Redis', async () => {
+    const [store] = await instances(1, FAST_CHANNEL, { operationTimeoutMs: 150 });
+    const touchIntervalMs = 300;
+    const { ref, record } = await idleSession(store, HOUR);
+    await sleepUntil(record.lastSeenAt + touchIntervalMs + 20);
+    // The store's connection waits behind a blocking command: every flush (and every read sent to Redis) times out;
+    // the invalidation connections are others, so the cache stays fresh.
+    const blockKey = `nc-block-${randomToken(6)}`;
+    const blocked = (store.client as Redis).blpop(blockKey, 0);
+    try {
+      const reads: Array<{ at: number; fromMemory: boolean }> = [];
+      for (const started = Date.now(); Date.now() - started < 4 * touchIntervalMs; ) {
+        const touch = { now: Date.now(), idleTimeoutMs: HOUR, touchIntervalMs };
+        const hits = store.nearCacheStats()!.hits;
+        await store.read(ref, touch).catch(() => null);
+        reads.push({ at: touch.now, fromMemory: store.nearCacheStats()!.hits > hits });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const fromMemory = reads.filter((read) => read.fromMemory);
+      expect(fromMemory.length).toBeGreaterThan(0);
+      // The first made the slide due; none served touchInterval after it, though many flushes have failed by then.
+      expect(fromMemory.at(-1)!.at - fromMemory[0].at).toBeLessThan(touchIntervalMs);
+      expect(reads.at(-1)!.fromMemory).toBe(false);
+    } finally {
+      await inspector.lpush(blockKey, 'go');
+      await blocked;
+    }
+  });
+
+  it('a session read in the last writeBehindMs + operationTimeoutMs of its idle window is slid in Redis by the read itself', async () => {
+    const [store] = await instances(1, { ...FAST_CHANNEL, writeBehindMs: 500 }, { operationTimeoutMs: 300 });
+    const idle = 2_000;
+    const { ref, record } = await idleSession(store, idle);
+
+    // 500 ms before the key expires: a slide written behind could arrive up to 800 ms later, after it.
+    await sleepUntil(record.lastSeenAt + idle - 500);
+    const readAt = Date.now();
+    expect(await readFromMemory(store, ref, { now: readAt, idleTimeoutMs: idle, touchIntervalMs: 300 })).toBe(false);
+
+    const key = await keyOf(ref);
+    expect(await lastSeenInRedis(key)).toBe(readAt);
+    expect(await inspector.pttl(key)).toBeGreaterThan(idle - 500);
+  });
+
+  it('a slide flushed long after its read still ends the key at the absolute deadline', async () => {
+    const [store] = await instances(1, FAST_CHANNEL, { operationTimeoutMs: 200 });
+    const now = Date.now();
+    const deadline = now + 3_000;
+    const { ref } = await idleSession(store, deadline - now, { createdAt: now - 5_000, lastSeenAt: now - 5_000, absoluteExpiresAt: deadline });
+
+    // The read's time is 2 s before its flush, as for a slide that waited that long to be written.
+    const readAt = now - 2_000;
+    expect(await readFromMemory(store, ref, { now: readAt, idleTimeoutMs: HOUR, touchIntervalMs: 1_000 })).toBe(true);
+
+    const key = await keyOf(ref);
+    await waitFor('slide written', async () => (await lastSeenInRedis(key)) === readAt);
+    // A few milliseconds for the pipeline's way to Redis; timed from the read, the key would outlive the deadline by 2 s.
+    expect(Date.now() + (await inspector.pttl(key))).toBeLessThanOrEqual(deadline + 50);
   });
 });
 

@@ -3,6 +3,8 @@ import { randomToken } from '../../core/session-token.js';
 
 /** Redis' channel for invalidation messages redirected to a RESP2 connection. */
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
+/** The longest wait before a failed registration is tried again; the first is one heartbeat, doubled each time. */
+const MAX_RETRY_DELAY_MS = 10_000;
 
 export interface InvalidationTiming {
   heartbeatIntervalMs: number;
@@ -15,6 +17,19 @@ export interface InvalidationEvents {
   onInvalidate(keys: string[] | null): void;
   /** The channel broke: whatever was cached may have missed invalidations. */
   onLost(): void;
+  /** Redis refused tracking for good (the reply, e.g. NOPERM): nothing is served from memory; reported once. */
+  onRefused(reason: string): void;
+}
+
+/**
+ * A reply that says this Redis will never track for us (an ACL without CLIENT TRACKING, Redis
+ * before 6, a managed service that does not offer it): retrying cannot help.
+ */
+function isRefusal(error: unknown): error is Error {
+  if (!(error instanceof Error) || error.name !== 'ReplyError') return false;
+  // The subscriber reconnected between its CLIENT ID and this registration: the next one uses the new id.
+  if (/redirect/i.test(error.message)) return false;
+  return /^(ERR|NOPERM)\b/.test(error.message) || /unknown (sub)?command/i.test(error.message);
 }
 
 /**
@@ -29,7 +44,12 @@ export interface InvalidationEvents {
  * subscriber after every invalidation of a write Redis made before it. So once the heartbeat sent
  * at T is back, nothing written before T is left unannounced, and `isFresh(now)` holds while T is
  * at most `maxLagMs` old. A dropped connection, a re-registration or a late heartbeat reports
- * `onLost` at once.
+ * `onLost` at once. Heartbeat times are monotonic (performance.now()): a wall-clock step back
+ * must not keep a stalled channel "fresh".
+ *
+ * A registration Redis refuses (see isRefusal) is not retried: both connections close, nothing
+ * is ever fresh, and `onRefused` reports it. Other failures are retried after a delay that
+ * doubles up to MAX_RETRY_DELAY_MS, never in a tight reconnect loop.
  */
 export class InvalidationListener {
   private readonly subscriber: Redis;
@@ -45,6 +65,9 @@ export class InvalidationListener {
   private freshAsOf = Number.NEGATIVE_INFINITY;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private refused = false;
+  private retryDelayMs: number;
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(
     client: Redis,
@@ -67,10 +90,11 @@ export class InvalidationListener {
     this.tracker.on('ready', () => void this.track());
     this.timer = setInterval(() => this.beat(), timing.heartbeatIntervalMs);
     this.timer.unref();
+    this.retryDelayMs = timing.heartbeatIntervalMs;
   }
 
   /** Whether what is cached now may be served: the channel works and was proven so at most `maxLagMs` ago. */
-  isFresh(now = Date.now()): boolean {
+  isFresh(now = performance.now()): boolean {
     // Proven fresh once, not since: the cache goes now, not at the next heartbeat tick.
     if (this.freshAsOf !== Number.NEGATIVE_INFINITY && now - this.freshAsOf > this.timing.maxLagMs) this.lose();
     return this.tracking && now - this.freshAsOf <= this.timing.maxLagMs;
@@ -84,8 +108,11 @@ export class InvalidationListener {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    this.retries.forEach(clearTimeout);
     this.lose();
-    await Promise.all([this.subscriber, this.tracker].map((connection) => connection.quit().catch(() => connection.disconnect())));
+    // An ended connection (after a refusal) is left alone: disconnecting it again arms a timer for a socket already closed.
+    const open = [this.subscriber, this.tracker].filter((connection) => connection.status !== 'end');
+    await Promise.all(open.map((connection) => connection.quit().catch(() => connection.disconnect())));
   }
 
   private async subscribe(): Promise<void> {
@@ -95,15 +122,18 @@ export class InvalidationListener {
       await this.subscriber.subscribe(INVALIDATE_CHANNEL);
       this.subscriberId = id;
       await this.track();
-    } catch {
-      this.subscriber.disconnect(true);
+    } catch (error) {
+      // A fresh connection is the only clean state to subscribe from again.
+      this.fail(error, () => {
+        if (this.subscriberId === null) this.subscriber.disconnect(true);
+      });
     }
   }
 
   /** (Re-)points tracking at the current subscriber. Until a heartbeat sent afterwards is back, nothing is fresh. */
   private async track(): Promise<void> {
     const id = this.subscriberId;
-    if (id === null || this.tracker.status !== 'ready' || this.closed) return;
+    if (id === null || this.tracker.status !== 'ready' || this.closed || this.refused) return;
     this.tracking = false;
     this.lose();
     const registration = ++this.registration;
@@ -111,14 +141,44 @@ export class InvalidationListener {
       // Turning tracking on again with other options needs it off first.
       await this.tracker.client('TRACKING', 'OFF');
       await this.tracker.client('TRACKING', 'ON', 'REDIRECT', id, 'BCAST', 'PREFIX', this.prefix);
-      if (registration === this.registration && id === this.subscriberId) this.tracking = true;
-    } catch {
-      this.tracker.disconnect(true);
+      if (registration === this.registration && id === this.subscriberId) {
+        this.tracking = true;
+        this.retryDelayMs = this.timing.heartbeatIntervalMs;
+      }
+    } catch (error) {
+      this.fail(error, () => void this.track());
     }
   }
 
+  /** A refusal ends the near cache for good; anything else is retried later. */
+  private fail(error: unknown, retry: () => void): void {
+    if (this.closed || this.refused) return;
+    if (isRefusal(error)) {
+      this.refuse(error);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (!this.closed && !this.refused) retry();
+    }, this.retryDelayMs);
+    timer.unref();
+    this.retries.add(timer);
+    this.retryDelayMs = Math.min(2 * this.retryDelayMs, MAX_RETRY_DELAY_MS);
+  }
+
+  private refuse(error: Error): void {
+    this.refused = true;
+    this.tracking = false;
+    clearInterval(this.timer);
+    this.retries.forEach(clearTimeout);
+    this.lose();
+    // No reconnect: a new connection would be refused the same way.
+    for (const connection of [this.subscriber, this.tracker]) connection.disconnect();
+    this.events.onRefused(error.message);
+  }
+
   private beat(): void {
-    const now = Date.now();
+    const now = performance.now();
     if (this.outstanding && now - this.outstanding.sentAt > this.timing.maxLagMs) this.lose();
     this.isFresh(now);
     if (!this.tracking || this.outstanding) return;

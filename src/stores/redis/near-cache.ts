@@ -5,7 +5,7 @@ export interface CachedSession {
   record: SessionRecord;
   /** The user's slot tag: a change of the user's epoch evicts every cached session under it. */
   tag: string;
-  /** When the Redis key expires at the latest (wall clock, measured before the read was sent): never served later. */
+  /** When the Redis key expires at the latest (performance.now(), measured before the read was sent): never served later. */
   keyExpiresAt: number;
 }
 

@@ -23,6 +23,9 @@ export interface NearCacheStats {
 
 type ScriptRun = (script: RedisScript, keysAndArgs: Array<string | number>) => Promise<unknown>;
 
+/** The store's default for `onWarning` (RedisSessionStore's collaborators). */
+const emitStoreWarning = (message: string): void => void process.emitWarning(message, 'SessionStoreWarning');
+
 /**
  * The Redis store's reads through a near cache (RedisStoreOptions.nearCache). A hit is served only
  * when Redis would answer the same: the invalidation channel is fresh (InvalidationListener), the
@@ -35,6 +38,8 @@ export class NearCachedSessions {
   private readonly cache: NearCache;
   private readonly listener: InvalidationListener;
   private readonly slides: SlideWriter;
+  /** How late a slide taken now can reach Redis: the next flush, then its bound. */
+  private readonly slideLatencyMs: number;
   private hits = 0;
   private misses = 0;
 
@@ -44,12 +49,15 @@ export class NearCachedSessions {
     options: Required<NearCacheOptions>,
     operationTimeoutMs: number,
     private readonly run: ScriptRun,
+    onWarning: (message: string) => void = emitStoreWarning,
   ) {
     this.cache = new NearCache(options.maxEntries);
     this.slides = new SlideWriter(client, options.writeBehindMs, operationTimeoutMs);
+    this.slideLatencyMs = options.writeBehindMs + operationTimeoutMs;
     this.listener = new InvalidationListener(client, keyPrefix, options, {
       onInvalidate: (keys) => (keys === null ? this.cache.clear() : keys.forEach((key) => this.invalidate(key))),
       onLost: () => this.cache.clear(),
+      onRefused: (reason) => onWarning(trackingRefusedWarning(reason)),
     });
   }
 
@@ -65,7 +73,8 @@ export class NearCachedSessions {
     const fill = this.listener.isFresh() ? this.cache.beginFill(key, tag) : null;
     let kept: CachedSession | null = null;
     try {
-      const sentAt = Date.now();
+      // Monotonic: the key's PTTL is a duration, and a wall-clock step must not stretch it.
+      const sentAt = performance.now();
       const reply = (await this.run(READ_FOR_CACHE, [key, epochKey, ...touchArguments(touch)])) as [string, number] | null;
       if (!reply) return null;
       const flat = repliedFields(reply[0]);
@@ -77,13 +86,15 @@ export class NearCachedSessions {
     }
   }
 
-  /** This process changed the session (or, with `key` null, any session of the tag): evicted now, not when the invalidation arrives. */
+  /**
+   * This process changed the session (or, with `key` null, any session of the tag): evicted now,
+   * not when the invalidation arrives. A slide pending for it stays: a data write in the request
+   * that read the session does not slide (PATCH), so the slide is still owed; for a session
+   * destroyed or moved (RENAME) SLIDE finds no key and does nothing.
+   */
   evict(tag: string, key: string | null): void {
     if (key === null) this.cache.evictTag(tag);
-    else {
-      this.cache.evictKey(key);
-      this.slides.forget(key);
-    }
+    else this.cache.evictKey(key);
   }
 
   stats(): NearCacheStats {
@@ -105,7 +116,7 @@ export class NearCachedSessions {
   private serve(key: string, epochKey: string, touch: TouchPolicy): SessionRecord | undefined {
     if (!this.listener.isFresh()) return undefined;
     const entry = this.cache.get(key);
-    if (!entry || Date.now() >= entry.keyExpiresAt) return undefined;
+    if (!entry || performance.now() >= entry.keyExpiresAt) return undefined;
     const { record } = entry;
     const now = touch.now;
     if (now >= record.absoluteExpiresAt) return undefined;
@@ -115,9 +126,16 @@ export class NearCachedSessions {
       return undefined;
     }
     if (now - record.lastSeenAt < touch.touchIntervalMs) return copyOf(record, record.lastSeenAt);
+    if (this.expiresBeforeSlideLands(entry, touch)) return undefined;
     if (!this.slides.accept(key, epochKey, touch)) return undefined;
     const moves = touch.cookieIdleTimeoutMs === undefined || now < record.lastSeenAt + touch.cookieIdleTimeoutMs;
     return copyOf(record, moves ? now : record.lastSeenAt);
+  }
+
+  /** Whether the session may be gone before a slide written behind reaches Redis: then Redis slides it now, in the read. */
+  private expiresBeforeSlideLands(entry: CachedSession, touch: TouchPolicy): boolean {
+    if (performance.now() + this.slideLatencyMs >= entry.keyExpiresAt) return true;
+    return (touch.idleRule ?? 'last-seen') === 'last-seen' && touch.now + this.slideLatencyMs >= entry.record.lastSeenAt + touch.idleTimeoutMs;
   }
 
   private invalidate(key: string): void {
@@ -128,6 +146,14 @@ export class NearCachedSessions {
     if (rest.startsWith(':s:')) this.cache.evictKey(key);
     else if (rest === ':g') this.cache.evictTag(key.slice(this.keyPrefix.length + 1, close));
   }
+}
+
+function trackingRefusedWarning(reason: string): string {
+  return (
+    `store.nearCache is set, but Redis refused the invalidation tracking it needs (${reason}): every session is read from Redis, none from memory. ` +
+    'Let the store\'s Redis user run CLIENT ID, CLIENT TRACKING and SUBSCRIBE __redis__:invalidate (Redis 6 or later; ACL: +client|id +client|tracking +subscribe &__redis__:invalidate), ' +
+    'or leave store.nearCache out.'
+  );
 }
 
 /** A copy the caller may change, with lastSeenAt as this read leaves it. */

@@ -36,6 +36,9 @@ export interface RedisScript {
   lua: string;
 }
 
+/** The slid TTL of a read: the idle timeout from now, cut at the absolute deadline. */
+const READ_TTL = 'math.min(tonumber(ARGV[2]), deadline - now)';
+
 /**
  * KEYS: session, the user's epoch. ARGV: now, idleTimeoutMs, touchIntervalMs, idleRule
  * ('last-seen' or 'refresh-token', see IdleRule), cookieIdleTimeoutMs ('' when none, see TouchPolicy). A session revoked by the epoch is deleted.
@@ -44,7 +47,7 @@ export interface RedisScript {
  * rewritten each time. The idle rule is judged on last seen / refresh expiry as stored before the
  * slide; a session failing it is left alone (in hybrid mode the other credential may be alive).
  */
-const readAndTouchLua = (answer: string): string => `${REVOKED_BY_EPOCH}
+const readAndTouchLua = (answer: string, ttl = READ_TTL): string => `${REVOKED_BY_EPOCH}
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return false end
 local now = tonumber(ARGV[1])
@@ -80,7 +83,7 @@ if now - lastSeen >= tonumber(ARGV[3]) then
       fields[#fields + 1] = tostring(now - created)
     end
   end
-  local ttl = math.min(tonumber(ARGV[2]), deadline - now)
+  local ttl = ${ttl}
   if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 end
 ${answer}
@@ -122,8 +125,23 @@ export function repliedFields(reply: unknown): string[] | null {
   throw new SessionStoreUnavailableError('read', new Error('the session read script answered something other than a JSON list of fields'));
 }
 
-/** READ_AND_TOUCH without the answer: a written-behind slide of a read the near cache served. */
-export const SLIDE: RedisScript = { name: 'sessionAuthSlide', numberOfKeys: 2, lua: readAndTouchLua('return 1') };
+/**
+ * READ_AND_TOUCH without the answer: a written-behind slide of a read the near cache served,
+ * judged at the read's time (ARGV[1]). Its TTL is counted from ARGV[6], the flush time (see
+ * slideArguments): the key ends where the read's own slide would have ended it (read time + idle
+ * timeout, or the absolute deadline if sooner), not the wait for the flush later. The app's clock,
+ * as for every time the store writes; Redis' TIME would bring in the skew between the two.
+ */
+export const SLIDE: RedisScript = {
+  name: 'sessionAuthSlide',
+  numberOfKeys: 2,
+  lua: readAndTouchLua('return 1', 'math.min(now + tonumber(ARGV[2]), deadline) - tonumber(ARGV[6])'),
+};
+
+/** ARGV of SLIDE after its two keys: the read's touch arguments, then the time of the flush. */
+export function slideArguments(touch: TouchPolicy, flushedAt: number): Array<string | number> {
+  return [...touchArguments(touch), flushedAt];
+}
 
 // Refresh token scripts (rotation, logout by refresh token) are in refresh-scripts.ts.
 export const ALL_SCRIPTS = [READ_AND_TOUCH, READ_FOR_CACHE, SLIDE, CREATE, PATCH, RENAME, DESTROY, READ_MANY, REVOKE_EPOCH, FIND_BY_HANDLE];

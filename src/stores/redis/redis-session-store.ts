@@ -109,8 +109,9 @@ export class RedisSessionStore implements ClosableSessionStore, SessionLocks {
     for (const script of [...ALL_SCRIPTS, ...REFRESH_SCRIPTS, ...LOCK_SCRIPTS]) {
       this.client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
-    this.near = nearCache && new NearCachedSessions(this.client as Redis, this.keyPrefix, nearCache, this.operationTimeoutMs, (script, args) => this.run('read', script, args));
     const onWarning = collaborators.onWarning ?? ((message: string) => process.emitWarning(message, 'SessionStoreWarning'));
+    this.near =
+      nearCache && new NearCachedSessions(this.client as Redis, this.keyPrefix, nearCache, this.operationTimeoutMs, (script, args) => this.run('read', script, args), onWarning);
     void warnUnlessNoEviction(this.client, this.operationTimeoutMs, onWarning);
   }
 
