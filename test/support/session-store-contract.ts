@@ -590,15 +590,19 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
 
     describe('bounds per user', () => {
       const bound = (limit: number) => ({ sessionsPerUser: { limit, onLimit: 'evict-oldest' as const } });
+      /** The i-th of a user's sessions, created a millisecond after the one before (deadlines in the same order: the Redis index sorts by them). */
+      const createdInOrder = (start: number, i: number) => ({ createdAt: start + i, lastSeenAt: start + i, absoluteExpiresAt: start + HOUR + i });
 
       it("a user's session beyond sessionsPerUser destroys that user's oldest ones, refresh families and all, and no one else's", async () => {
         const userId = uniqueUserId();
         const other = await createUserSession(uniqueUserId());
         const created: Array<{ ref: SessionRef; record: SessionRecord; refresh: RefreshState }> = [];
+        // Distinct creation times: sessions created in the same millisecond have no order among them.
+        const start = Date.now() - 100;
         for (let i = 0; i < 5; i++) {
           const refresh = refreshState();
           const ref = userRef(userId);
-          const record = makeRecord(userId, { refresh, absoluteExpiresAt: Date.now() + HOUR + i });
+          const record = makeRecord(userId, { refresh, ...createdInOrder(start, i) });
           await store.create(ref, record, HOUR, bound(3));
           created.push({ ref, record, refresh });
         }
@@ -618,8 +622,9 @@ export function describeSessionStoreContract(name: string, setup: () => Promise<
         const userId = uniqueUserId();
         const records: SessionRecord[] = [];
         const evicted: string[][] = [];
+        const start = Date.now() - 100;
         for (let i = 0; i < 5; i++) {
-          const record = makeRecord(userId, { absoluteExpiresAt: Date.now() + HOUR + i });
+          const record = makeRecord(userId, createdInOrder(start, i));
           const result = await store.create(userRef(userId), record, HOUR, bound(3));
           if (result.outcome !== 'created') throw new Error(`create answered ${result.outcome}`);
           evicted.push(result.evicted);
