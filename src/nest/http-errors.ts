@@ -25,9 +25,10 @@ import { STORE_RETRY_AFTER_SECONDS } from './session.constants.js';
 /**
  * Translates the core's errors into HTTP answers: an unusable credential is 401 with a generic
  * body (the reason stays server-side), an unreachable store is 503 with Retry-After, a
- * throttled login 429 with Retry-After, a cross-site request through a cookie 403, session data past its caps 413, other bad session data
- * 400, a login refused at maxSessionsPerUser 409, a session lock not taken in time or lost 409
- * (a lock attempt on a store that is down is 503, as above). Anything else passes through untouched.
+ * throttled login 429 with Retry-After, a cross-site request through a cookie 403, session data
+ * past its caps 413, other bad session data 400, a login refused at maxSessionsPerUser 409, a
+ * session lock not taken in time or lost 409 (a lock attempt on a store that is down is 503, as
+ * above). Anything else passes through untouched.
  */
 export function toHttpError(error: unknown, response: unknown): unknown {
   if (error instanceof SessionStoreUnavailableError) {

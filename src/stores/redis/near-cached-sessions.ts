@@ -23,9 +23,6 @@ export interface NearCacheStats {
 
 type ScriptRun = (script: RedisScript, keysAndArgs: Array<string | number>) => Promise<unknown>;
 
-/** The store's default for `onWarning` (RedisSessionStore's collaborators). */
-const emitStoreWarning = (message: string): void => void process.emitWarning(message, 'SessionStoreWarning');
-
 /**
  * The Redis store's reads through a near cache (RedisStoreOptions.nearCache). A hit is served only
  * when Redis would answer the same: the invalidation channel is fresh (InvalidationListener), the
@@ -49,7 +46,8 @@ export class NearCachedSessions {
     options: Required<NearCacheOptions>,
     operationTimeoutMs: number,
     private readonly run: ScriptRun,
-    onWarning: (message: string) => void = emitStoreWarning,
+    /** The store's warning listener (RedisSessionStore's `onWarning`). */
+    onWarning: (message: string) => void,
   ) {
     this.cache = new NearCache(options.maxEntries);
     this.slides = new SlideWriter(client, options.writeBehindMs, operationTimeoutMs);
